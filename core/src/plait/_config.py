@@ -1,0 +1,175 @@
+"""Configuration: ``[tool.plait]`` in pyproject.toml or a ``plait.toml``, then ``PLAIT_*``.
+
+Precedence (later wins): defaults < file < environment < explicit arguments. Every value
+is validated with pydantic; a bad key or value raises ``ConfigError`` naming the source
+(file or variable), the key and what is allowed. Nothing is read at import time.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from ._errors import ConfigError
+
+__all__ = ["ENV_VARS", "PlaitConfig", "ProviderProfile", "find_config_file", "load_config"]
+
+
+class ProviderProfile(BaseModel):
+    """A named host for an existing protocol, e.g. ``[tool.plait.providers.groq]``.
+
+    ``api`` picks the protocol plugin (``openai`` chat completions, ``openai-responses``,
+    ``anthropic``); ``api_key_env`` names the variable holding the key (never the key).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    api: str = "openai"
+    base_url: str | None = None
+    api_key_env: str | None = None
+    headers: dict[str, str] = Field(default_factory=dict)
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class PlaitConfig(BaseModel):
+    """The validated configuration one kernel runs with."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    plugins: tuple[str, ...] | None = None
+    """Allow-list: only these entry-point plugins are imported (``None``: all)."""
+    block_plugins: tuple[str, ...] = ()
+    """Never import these plugins (built-ins included)."""
+    disable_plugin_autoload: bool = False
+    """Import no entry-point plugin unless allow-listed or required."""
+    required_plugins: tuple[str, ...] = ()
+    """These must load; their absence or failure is always fatal."""
+    strict_plugins: bool = False
+    """Raise every plugin failure together instead of reporting and going on."""
+    model: str | None = None
+    """Default model, ``"provider:model-id"``."""
+    store: str | None = None
+    """Default thread store URL (``sqlite:///path``, ``postgresql://...``)."""
+    providers: dict[str, ProviderProfile] = Field(default_factory=dict)
+    """Named hosts for existing protocols."""
+    plugin: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    """Per-plugin settings: ``[tool.plait.plugin.<name>]``."""
+    source: str | None = Field(default=None, exclude=True)
+    """Where the file part came from (for messages); not a setting."""
+
+    @field_validator("plugins", "block_plugins", "required_plugins", mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(p.strip() for p in value.split(",") if p.strip())
+        return value
+
+
+ENV_VARS: Mapping[str, str] = {
+    "PLAIT_PLUGINS": "plugins",
+    "PLAIT_BLOCK_PLUGINS": "block_plugins",
+    "PLAIT_DISABLE_PLUGIN_AUTOLOAD": "disable_plugin_autoload",
+    "PLAIT_REQUIRED_PLUGINS": "required_plugins",
+    "PLAIT_STRICT_PLUGINS": "strict_plugins",
+    "PLAIT_MODEL": "model",
+    "PLAIT_STORE": "store",
+}
+"""Environment variables and the configuration keys they override."""
+
+
+def find_config_file(start: Path | None = None) -> Path | None:
+    """The nearest ``plait.toml``, or ``pyproject.toml`` with ``[tool.plait]``, from ``start`` up."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / "plait.toml"
+        if candidate.is_file():
+            return candidate
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file() and "tool" in _read_toml(pyproject) and _has_plait(pyproject):
+            return pyproject
+    return None
+
+
+def _has_plait(path: Path) -> bool:
+    tool = _read_toml(path).get("tool", {})
+    return isinstance(tool, dict) and "plait" in tool
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as f:
+            return tomllib.load(f)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc.strerror}") from None
+
+
+def _file_settings(path: Path) -> dict[str, Any]:
+    data = _read_toml(path)
+    if path.name == "pyproject.toml":
+        section = data.get("tool", {}).get("plait", {})
+    else:
+        section = data
+    if not isinstance(section, dict):
+        raise ConfigError(f"{path}: [tool.plait] must be a table")
+    return section
+
+
+def _env_settings(environ: Mapping[str, str]) -> dict[str, Any]:
+    return {key: environ[var] for var, key in ENV_VARS.items() if environ.get(var, "") != ""}
+
+
+def _validate(values: dict[str, Any], source: str, origin: Mapping[str, str]) -> PlaitConfig:
+    try:
+        return PlaitConfig.model_validate({**values, "source": source})
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, origin)) from None
+
+
+def _describe(exc: ValidationError, origin: Mapping[str, str]) -> str:
+    lines = []
+    allowed = ", ".join(k for k in PlaitConfig.model_fields if k != "source")
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        where = origin.get(str(err["loc"][0]) if err["loc"] else "", "configuration")
+        if err["type"] == "extra_forbidden":
+            lines.append(f"{where}: unknown key {key!r}; allowed keys: {allowed}")
+        else:
+            lines.append(f"{where}: {key}: {err['msg']} (got {err.get('input')!r})")
+    return "invalid plait configuration:\n  " + "\n  ".join(lines)
+
+
+def load_config(
+    path: Path | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    search: bool = True,
+    **overrides: Any,
+) -> PlaitConfig:
+    """Read the file (``path``, ``PLAIT_CONFIG``, or the nearest one), then ``PLAIT_*``.
+
+    ``overrides`` (keyword arguments named like the fields) win over both.
+    """
+    env = os.environ if environ is None else environ
+    if path is None and env.get("PLAIT_CONFIG"):
+        path = Path(env["PLAIT_CONFIG"])
+    if path is None and search:
+        path = find_config_file()
+    values: dict[str, Any] = {}
+    origin: dict[str, str] = {}
+    source = "defaults"
+    if path is not None:
+        values = _file_settings(path)
+        label = f"{path} [tool.plait]" if path.name == "pyproject.toml" else str(path)
+        origin = dict.fromkeys(values, label)
+        source = str(path)
+    env_values = _env_settings(env)
+    origin.update({key: f"environment variable {var}" for var, key in ENV_VARS.items() if key in env_values})
+    origin.update(dict.fromkeys(overrides, "argument"))
+    return _validate({**values, **env_values, **overrides}, source, origin)
