@@ -131,7 +131,7 @@ class Tool(Protocol):
     requires_approval: bool
     sequential: bool
 
-    async def call(self, args: Mapping[str, Any], ctx: Context) -> Any:
+    async def call(self, args: Mapping[str, Any], ctx: Context[Any]) -> Any:
         """Run the tool. The return value is serialised to text for the model."""
         ...
 
@@ -178,7 +178,7 @@ class Verifier(Protocol):
 
     name: str
 
-    async def verify(self, completion: Completion, ctx: Context) -> Verdict:
+    async def verify(self, completion: Completion, ctx: Context[Any]) -> Verdict:
         """Judge the completion."""
         ...
 
@@ -206,7 +206,7 @@ class Guardrail(Protocol):
     name: str
     stage: GuardrailStage
 
-    async def check(self, subject: Any, ctx: Context) -> Decision:
+    async def check(self, subject: Any, ctx: Context[Any]) -> Decision:
         """Decide about ``subject`` (the input text, output, tool call or tool result)."""
         ...
 

@@ -1,0 +1,78 @@
+"""The ``plait`` command line. ``plait --help`` imports no plugin and no subcommand module.
+
+Each subcommand lives in its own module with ``add_arguments(parser)`` and
+``run(args) -> int``; it is imported only when invoked (or when its own help is asked).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+
+__all__ = ["COMMANDS", "main"]
+
+# name -> (one-line help, module). Static so the top-level help needs no imports.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "plugins": ("list installed plugins, their status and what they registered", "plugins"),
+}
+
+EXIT_USAGE = 2
+EXIT_ERROR = 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="plait",
+        description="plait: a small, fast run kernel for AI agents.",
+        epilog="Environment: PLAIT_PLUGINS, PLAIT_BLOCK_PLUGINS, PLAIT_DISABLE_PLUGIN_AUTOLOAD, "
+        "PLAIT_STRICT_PLUGINS, PLAIT_MODEL, PLAIT_CONFIG.",
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    parser.add_argument(
+        "--strict", action="store_true", help="fail on any plugin error (default: report and go on)"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (help_text, _module) in COMMANDS.items():
+        sub.add_parser(name, help=help_text, add_help=False)
+    return parser
+
+
+def _command_module(name: str) -> ModuleType:
+    return importlib.import_module(f"plait._cli.{COMMANDS[name][1]}")
+
+
+def _full_parser(name: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=f"plait {name}", description=COMMANDS[name][0])
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    parser.add_argument("--strict", action="store_true", help="fail on any plugin error")
+    _command_module(name).add_arguments(parser)
+    return parser
+
+
+def _split(argv: Sequence[str]) -> tuple[list[str], str | None, list[str]]:
+    """Global options, the command, and the rest (so subcommand modules parse their own)."""
+    for index, arg in enumerate(argv):
+        if arg in COMMANDS:
+            return list(argv[:index]), arg, list(argv[index + 1 :])
+    return list(argv), None, []
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``plait`` script; returns the exit status."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    head, command, rest = _split(args)
+    top = _parser().parse_args(head)
+    if command is None:
+        _parser().print_help()
+        return EXIT_USAGE if not args else 0
+    options = _full_parser(command).parse_args(rest)
+    options.debug = options.debug or top.debug
+    options.strict = options.strict or top.strict
+    from ._errors import report_errors
+
+    with report_errors(debug=options.debug) as outcome:
+        outcome.status = int(_command_module(command).run(options))
+    return outcome.status

@@ -1,0 +1,55 @@
+"""How the CLI shows errors: one readable line with a hint, a traceback only with --debug."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from .._errors import ConfigError, ModelNotConfigured, PlaitError, PluginErrors
+
+__all__ = ["Outcome", "report_errors"]
+
+HINTS: dict[type[BaseException], str] = {
+    ConfigError: "fix the configuration named above",
+    PluginErrors: "block a broken plugin with PLAIT_BLOCK_PLUGINS=name, or drop --strict",
+    ModelNotConfigured: "see `plait plugins` for installed providers",
+}
+
+
+@dataclass
+class Outcome:
+    """The exit status a command sets."""
+
+    status: int = 0
+
+
+def _hint(exc: BaseException) -> str:
+    for cls, hint in HINTS.items():
+        if isinstance(exc, cls):
+            return f" (hint: {hint})"
+    return " (hint: run again with --debug for the traceback)"
+
+
+@contextmanager
+def report_errors(*, debug: bool) -> Iterator[Outcome]:
+    """Turn a ``PlaitError`` into one line on stderr and exit status 1."""
+    outcome = Outcome()
+    try:
+        yield outcome
+    except BrokenPipeError:  # output piped into `head` and closed: not an error
+        sys.stderr.close()
+        outcome.status = 0
+    except KeyboardInterrupt:
+        print("plait: interrupted", file=sys.stderr)
+        outcome.status = 130
+    except PlaitError as exc:
+        if debug:
+            traceback.print_exc()
+        first, *more = str(exc).splitlines() or [type(exc).__name__]
+        print(f"plait: error: {first}{_hint(exc)}", file=sys.stderr)
+        for line in more:
+            print(f"  {line.strip()}", file=sys.stderr)
+        outcome.status = 1

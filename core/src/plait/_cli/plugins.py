@@ -1,0 +1,69 @@
+"""``plait plugins``: one row per plugin — name, distribution, version, hooks, registered
+objects by kind, status, error — or JSON with ``--json``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+__all__ = ["add_arguments", "format_table", "run"]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+
+def _registered(info: dict[str, Any]) -> str:
+    parts = [f"{kind}: {', '.join(names)}" for kind, names in sorted(info["registered"].items())]
+    return "; ".join(parts) or "-"
+
+
+def _row(info: dict[str, Any]) -> list[str]:
+    error = info["error"]
+    return [
+        info["name"],
+        info["distribution"] or "-",
+        info["version"] or "-",
+        info["status"],
+        ", ".join(h.removeprefix("plait_") for h in info["hooks"]) or "-",
+        _registered(info),
+        f"{error['kind']}: {error['message']}" if error else "",
+    ]
+
+
+def format_table(infos: list[dict[str, Any]]) -> str:
+    """The plugin list as an aligned text table."""
+    header = ["NAME", "DISTRIBUTION", "VERSION", "STATUS", "HOOKS", "REGISTERED", "ERROR"]
+    rows = [header, *(_row(i) for i in infos)]
+    widths = [max(len(r[c]) for r in rows) for c in range(len(header) - 1)]
+    lines = []
+    for row in rows:
+        cells = [cell.ljust(widths[c]) for c, cell in enumerate(row[:-1])]
+        lines.append("  ".join([*cells, row[-1]]).rstrip())
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    from .._kernel import Kernel
+
+    kernel = Kernel(strict=True if args.strict else None)
+    try:
+        kernel.collect_all()
+    except Exception:
+        if args.strict:
+            raise
+    infos = [info.to_dict() for info in kernel.plugins()]
+    if args.json:
+        print(json.dumps(infos, indent=2))
+    else:
+        print(format_table(infos))
+    failed = [i for i in infos if i["status"] == "failed"]
+    for info in failed:
+        print(
+            f"plait: plugin {info['name']} failed ({info['error']['kind']}); "
+            f"skip it with PLAIT_BLOCK_PLUGINS={info['name']}",
+            file=sys.stderr,
+        )
+    return 0

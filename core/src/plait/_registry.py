@@ -1,0 +1,142 @@
+"""Collect what plugins register, one hook implementation at a time, with attribution.
+
+Calling each implementation separately (instead of the whole hook at once) means one
+plugin's failing hook cannot hide the others' objects, and every object knows which
+plugin registered it — needed to name both sides of a duplicate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from ._config import PlaitConfig
+from ._contracts import EventHandler, Executor, Guardrail, Provider, Store, Tool, Toolset, Verifier
+from ._errors import DuplicateName, PluginError, PluginRegistrationError
+from ._loader import PlaitPluginManager, PluginInfo
+
+__all__ = ["KINDS", "Kind", "Registration", "collect"]
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of registered object: its hook, contract, and the attribute naming it."""
+
+    label: str
+    hook: str
+    contract: type
+    key: str = "name"
+    unique: bool = True
+
+
+KINDS: dict[str, Kind] = {
+    "providers": Kind("providers", "plait_register_providers", Provider),
+    "tools": Kind("tools", "plait_register_tools", Tool),
+    "verifiers": Kind("verifiers", "plait_register_verifiers", Verifier),
+    "guardrails": Kind("guardrails", "plait_register_guardrails", Guardrail),
+    "event_handlers": Kind(
+        "event_handlers", "plait_register_event_handlers", EventHandler, unique=False
+    ),
+    "stores": Kind("stores", "plait_register_stores", Store, key="scheme"),
+    "executors": Kind("executors", "plait_register_executors", Executor),
+}
+
+
+@dataclass(frozen=True)
+class Registration:
+    """An object and the plugin that registered it."""
+
+    name: str
+    obj: Any
+    plugin: str
+
+
+def _adapt_tools(items: Iterable[Any]) -> Iterable[Any]:
+    """Expand toolsets and adapt plain functions into Tool objects."""
+    for item in items:
+        if isinstance(item, Tool):
+            yield item
+        elif isinstance(item, Toolset):
+            yield from item.tools()
+        elif callable(item):
+            from ._tool import tool  # the adapter lives with the run loop; import on demand
+
+            yield tool(item)
+        else:
+            yield item
+
+
+def _objects(kind: Kind, returned: Any) -> list[Any]:
+    if returned is None:
+        return []
+    if isinstance(returned, (str, bytes)) or not isinstance(returned, Iterable):
+        raise TypeError(
+            f"{kind.hook} must return an iterable of objects, got {type(returned).__name__}"
+        )
+    items = list(returned)
+    return list(_adapt_tools(items)) if kind.label == "tools" else items
+
+
+def _check(kind: Kind, obj: Any) -> str:
+    if not isinstance(obj, kind.contract):
+        missing = [
+            m for m in getattr(kind.contract, "__protocol_attrs__", ()) if not hasattr(obj, m)
+        ]
+        detail = f" (missing: {', '.join(sorted(missing))})" if missing else ""
+        raise TypeError(f"{obj!r} is not a {kind.contract.__name__}{detail}")
+    name = getattr(obj, kind.key)
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"{obj!r} has no usable {kind.key!r}")
+    return name
+
+
+def _call_impl(func: Callable[..., Any], argnames: Iterable[str], config: PlaitConfig) -> Any:
+    kwargs = {"config": config} if "config" in argnames else {}
+    return func(**kwargs)
+
+
+def collect(
+    pm: PlaitPluginManager, kind: Kind, config: PlaitConfig, infos: dict[str, PluginInfo]
+) -> tuple[list[Registration], list[PluginError]]:
+    """Call every implementation of ``kind.hook``; return registrations and attributed errors."""
+    regs: list[Registration] = []
+    errors: list[PluginError] = []
+    by_name: dict[str, Registration] = {}
+    # pluggy lists implementations last-registered first; reverse for registration order.
+    for impl in reversed(getattr(pm.hook, kind.hook).get_hookimpls()):
+        info = infos.get(impl.plugin_name)
+        attribution = {
+            "plugin": impl.plugin_name,
+            "distribution": info.distribution if info else None,
+            "version": info.version if info else None,
+        }
+        try:
+            found = [
+                (_check(kind, o), o)
+                for o in _objects(kind, _call_impl(impl.function, impl.argnames, config))
+            ]
+        except Exception as exc:
+            errors.append(
+                PluginRegistrationError(
+                    f"{kind.hook} raised {type(exc).__name__}: {exc}", **attribution
+                )
+            )
+            continue
+        for name, obj in found:
+            other = by_name.get(name)
+            if kind.unique and other is not None:
+                errors.append(
+                    DuplicateName(
+                        f"{kind.label[:-1]} {name!r} is registered by both {other.plugin!r} and "
+                        f"{impl.plugin_name!r}; block one (PLAIT_BLOCK_PLUGINS) or rename it",
+                        **attribution,
+                    )
+                )
+                continue
+            reg = Registration(name, obj, impl.plugin_name)
+            by_name[name] = reg
+            regs.append(reg)
+            if info is not None:
+                info.registered.setdefault(kind.label, []).append(name)
+    return regs, errors

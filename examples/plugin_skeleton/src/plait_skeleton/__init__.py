@@ -1,0 +1,1 @@
+"""plait-skeleton: an example plait plugin (a tool and a verifier)."""

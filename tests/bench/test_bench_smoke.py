@@ -1,0 +1,28 @@
+"""The benchmark scripts must keep running: each is executed with tiny sizes."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
+HERE = Path(__file__).parent
+
+
+def _load(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, HERE / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_import_bench_runs() -> None:
+    medians = _load("bench_import").main(["--runs", "1", "--json"])
+    assert set(medians) == {
+        "import pydantic",
+        "import plait",
+        "import plait + public API",
+        "plait --help (wall)",
+    }
+    assert all(value > 0 for value in medians.values())

@@ -1,0 +1,126 @@
+"""Each registration hook delivers its objects through the kernel, checked against its
+contract; what a plugin registered is attributed to it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import plait
+from plait.testing import make_kernel
+
+
+class Guard:
+    name = "no-secrets"
+    stage = "input"
+
+    async def check(self, subject: Any, ctx: Any) -> plait.Decision:
+        return plait.Decision(action="allow")
+
+
+class Handler:
+    name = "collector"
+
+    async def handle(self, event: plait.Event) -> None:
+        return None
+
+
+class Store:
+    scheme = "memtest"
+
+    def open(self, url: str) -> object:
+        return object()
+
+
+class Provider:
+    name = "fake"
+
+    def model(self, model_id: str, **options: Any) -> Any:
+        return ("model", model_id, options)
+
+
+class Everything:
+    """One plugin object implementing every registration hook."""
+
+    __name__ = "everything"
+
+    @plait.hookimpl
+    def plait_register_guardrails(self) -> list[Any]:
+        return [Guard()]
+
+    @plait.hookimpl
+    def plait_register_event_handlers(self) -> list[Any]:
+        return [Handler(), Handler()]
+
+    @plait.hookimpl
+    def plait_register_stores(self) -> list[Any]:
+        return [Store()]
+
+    @plait.hookimpl
+    def plait_register_providers(self, config: plait.PlaitConfig) -> list[Any]:
+        return [Provider()]
+
+    @plait.hookimpl
+    def plait_register_executors(self) -> None:
+        return None
+
+
+def test_every_kind_is_delivered_and_attributed() -> None:
+    kernel = make_kernel(Everything(), builtins=False)
+    assert list(kernel.guardrails()) == ["no-secrets"]
+    assert len(kernel.event_handlers()) == 2  # handler names need not be unique
+    assert list(kernel.stores()) == ["memtest"]
+    assert list(kernel.providers()) == ["fake"]
+    assert kernel.executors() == {}
+    kernel.collect_all()
+    info = next(i for i in kernel.plugins() if i.name == "everything")
+    assert info.registered["guardrails"] == ["no-secrets"]
+    assert set(info.hooks) >= {"plait_register_guardrails", "plait_register_stores"}
+
+
+def test_models_resolve_through_the_provider_prefix() -> None:
+    kernel = make_kernel(Everything(), builtins=False)
+    assert kernel.model("fake:small", temperature=0) == ("model", "small", {"temperature": 0})
+    with pytest.raises(plait.ModelNotConfigured, match="no provider prefix"):
+        kernel.model("small")
+    with pytest.raises(plait.ModelNotConfigured, match="registered: fake"):
+        kernel.model("other:small")
+
+
+def test_default_model_resolution_order() -> None:
+    class Local:
+        name = "local"
+
+        def model(self, model_id: str, **options: Any) -> Any:
+            return model_id
+
+    class OpenAI(Local):
+        name = "openai"
+
+    class Providers:
+        __name__ = "providers"
+
+        @plait.hookimpl
+        def plait_register_providers(self) -> list[Any]:
+            return [Local(), OpenAI()]
+
+    kernel = make_kernel(Providers(), builtins=False)
+    assert kernel.default_model_spec({}) == "local:smollm2"
+    assert kernel.default_model_spec({"OPENAI_API_KEY": "k"}) == "openai:gpt-4o-mini"
+    configured = make_kernel(Providers(), builtins=False, model="openai:gpt-4.1")
+    assert configured.default_model_spec({"OPENAI_API_KEY": "k"}) == "openai:gpt-4.1"
+    with pytest.raises(plait.ModelNotConfigured, match="PLAIT_MODEL"):
+        make_kernel(builtins=False).default_model_spec({})
+
+
+def test_hook_returning_a_non_iterable_is_a_registration_error() -> None:
+    class Bad:
+        __name__ = "bad"
+
+        @plait.hookimpl
+        def plait_register_stores(self) -> Any:
+            return Store()
+
+    with pytest.raises(plait.PluginErrors, match="must return an iterable"):
+        make_kernel(Bad(), builtins=False).stores()
