@@ -89,3 +89,32 @@ def test_bad_configuration_is_one_readable_line(site: Path, tmp_path: Path) -> N
 def test_no_command_prints_help_and_exits_2(site: Path, tmp_path: Path) -> None:
     result = run_plait(site, cwd=tmp_path)
     assert result.returncode == 2 and "usage: plait" in result.stdout
+
+
+def test_models_lists_providers_with_their_models_and_the_default(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "acme_models.py").write_text(
+        "import plait\n"
+        "class P:\n"
+        "    name = 'acme'\n"
+        "    def model(self, model_id, **options):\n"
+        "        raise NotImplementedError\n"
+        "    def models(self):\n"
+        "        return ['small', 'large']\n"
+        "@plait.hookimpl\n"
+        "def plait_register_providers():\n"
+        "    return [P()]\n"
+    )
+    install_distribution(site, "acme-models", "2.0", {"acme": "acme_models"})
+    result = run_plait(site, "models", "--json", env={"PLAIT_MODEL": "acme:large"}, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    rows = {row["provider"]: row for row in json.loads(result.stdout)}
+    assert rows["acme"] == {
+        "provider": "acme",
+        "plugin": "acme",
+        "models": ["acme:large", "acme:small"],
+        "default": "acme:large",
+    }
+    text = run_plait(site, "models", env={"PLAIT_MODEL": "acme:large"}, cwd=tmp_path)
+    assert "acme  [plugin acme]  (default: acme:large)" in text.stdout

@@ -99,7 +99,11 @@ class Model(Protocol):
 
 @runtime_checkable
 class Provider(Protocol):
-    """A source of models, addressed by the prefix of ``"name:model-id"``."""
+    """A source of models, addressed by the prefix of ``"name:model-id"``.
+
+    Optional: ``models() -> Iterable[str]`` (cheap, no I/O) lists model ids the provider
+    knows, for ``plait models``; ``aclose()`` releases shared resources (connection pools).
+    """
 
     name: str
 

@@ -17,6 +17,7 @@ __all__ = ["COMMANDS", "main"]
 # name -> (one-line help, module). Static so the top-level help needs no imports.
 COMMANDS: dict[str, tuple[str, str]] = {
     "plugins": ("list installed plugins, their status and what they registered", "plugins"),
+    "models": ("list model providers from installed plugins and the models they name", "models"),
 }
 
 EXIT_USAGE = 2
