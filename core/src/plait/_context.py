@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from ._messages import Usage
 
@@ -28,7 +29,9 @@ class Context(Generic[DepsT]):
     thread_id: str | None = None
     parent_run_id: str | None = None
     _cancel_requested: bool = False
+    _cancel_check: Callable[[], bool] | None = None
 
     def cancelled(self) -> bool:
         """True once the run was asked to stop; long tools should check and return early."""
-        return self._cancel_requested
+        check = self._cancel_check
+        return self._cancel_requested or (check is not None and check())

@@ -49,7 +49,9 @@ class Event:
     def from_dict(cls, raw: dict[str, Any]) -> Event:
         """Rebuild an event stored with ``to_dict``; rejects unknown versions."""
         if raw.get("v") != EVENT_VERSION:
-            raise ValueError(f"unsupported event version {raw.get('v')!r}; expected {EVENT_VERSION}")
+            raise ValueError(
+                f"unsupported event version {raw.get('v')!r}; expected {EVENT_VERSION}"
+            )
         return cls(
             kind=raw["kind"],
             run_id=raw["run_id"],

@@ -19,8 +19,11 @@ ToolChoice = Literal["auto", "none", "required"] | str
 class ModelSettings(BaseModel):
     """Sampling and request settings passed to the model. ``None`` means "provider default".
 
-    ``timeout`` is the absolute deadline of one request in seconds; ``extra`` is passed
-    to the provider unchanged (provider-specific fields).
+    ``timeout`` is the absolute deadline of one request in seconds (all retries
+    included); ``first_event_timeout`` bounds the wait for the first streamed event of
+    each attempt (a missed one is an ``AttemptTimeout``, retried by the kernel's retry
+    layer); the run's ``Limits.seconds`` caps both. ``extra`` is passed to the provider
+    unchanged (provider-specific fields).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -33,6 +36,7 @@ class ModelSettings(BaseModel):
     tool_choice: ToolChoice | None = None
     parallel_tool_calls: bool | None = None
     timeout: float | None = Field(default=None, gt=0)
+    first_event_timeout: float | None = Field(default=60.0, gt=0)
     extra: dict[str, Any] = Field(default_factory=dict)
 
     def merge(self, other: ModelSettings | None) -> ModelSettings:
@@ -62,4 +66,8 @@ class Limits(BaseModel):
     tool_timeout: float | None = Field(default=60.0, gt=0)
     tool_output_chars: int = Field(default=100_000, gt=0)
     output_retries: int = Field(default=3, ge=0)
+    verifier_retries: int = Field(default=2, ge=0)
     tool_retries: int = Field(default=2, ge=0)
+    repeated_tool_calls: int | None = Field(default=3, gt=0)
+    """How often one identical call (same tool, same arguments) runs in a run; later
+    identical calls are answered with a note and the tool is withheld for a turn."""

@@ -1,0 +1,227 @@
+"""The run loop: a short state machine, and the ``Runner`` every entry point shares.
+
+``advance`` runs the step named by ``st.phase`` under the run's deadline. ``Runner``
+owns one run from setup to result: the kernel (a fresh one, closed afterwards, unless
+one was passed), the state, the event handlers, cancellation. ``plait.run``, ``arun``,
+``stream``, ``iter`` and ``start`` all drive the same ``advance``, so they produce the
+same events in the same order.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
+from time import perf_counter
+from typing import TYPE_CHECKING, Any, Literal
+
+import anyio
+
+from .._errors import LimitExceeded
+from ._emit import HandlerPump, Sink
+from ._finish import on_limit, raise_for_outcome, repair, step_end, step_output, step_verify
+from ._result import Result, Step
+from ._state import RunState, setup
+from ._steps import step_answer, step_model, step_start, step_tools
+
+if TYPE_CHECKING:
+    from .._kernel import Kernel
+
+__all__ = ["STEPS", "Runner", "advance"]
+
+STEPS: dict[str, Callable[[RunState], Awaitable[Step]]] = {
+    "start": step_start,
+    "model": step_model,
+    "tools": step_tools,
+    "answer": step_answer,
+    "verify": step_verify,
+    "output": step_output,
+    "end": step_end,
+}
+"""The state machine: ``st.phase`` names the next step."""
+
+KERNEL_CLOSE_TIMEOUT = 10.0
+MAX_DEPTH = 8
+"""How deeply runs may nest (a tool starting a run is one level)."""
+
+CURRENT_RUN: ContextVar[RunState | None] = ContextVar("plait_current_run", default=None)
+"""The run whose step is executing in this context (per task, never global state)."""
+
+
+async def advance(
+    st: RunState, *, until_done: bool = False, on_step: Callable[[Step], None] | None = None
+) -> Step:
+    """Run one step (or every step, ``until_done``) under one cancel scope.
+
+    The scope carries the run's deadline (the ``seconds`` limit) and is what
+    ``cancel("now")`` cancels; one scope for many steps keeps the loop cheap.
+    """
+    step = Step("start", st.turns)
+    token = CURRENT_RUN.set(st)  # tools that start runs make sub-runs of this one
+    try:
+        return await _advance(st, until_done, on_step, step)
+    finally:
+        CURRENT_RUN.reset(token)
+
+
+async def _advance(
+    st: RunState, until_done: bool, on_step: Callable[[Step], None] | None, step: Step
+) -> Step:
+    while st.phase != "done":
+        with anyio.CancelScope(deadline=st.deadline or math.inf) as scope:
+            st.scope = scope
+            if st.cancel_requested == "now":
+                scope.cancel()
+            while _running(st):
+                step = await STEPS[st.phase](st)
+                if st.recorder is not None:  # one store transaction per completed step
+                    await st.recorder.after_step(st, step)
+                if on_step is not None:
+                    on_step(step)
+                if not until_done:
+                    break
+        st.scope = None
+        if scope.cancelled_caught:
+            step = await _interrupted(st)
+            if st.recorder is not None:
+                await st.recorder.after_step(st, step)
+            if on_step is not None:
+                on_step(step)
+        if not until_done:
+            break
+    return step
+
+
+def _link_to_parent(st: RunState, parent: RunState | None) -> None:
+    """A run started inside another run's step (a tool) is its sub-run."""
+    if parent is None or parent is st:
+        return
+    st.depth = parent.depth + 1
+    st.parent = parent  # budgets are shared: see _budget
+    if st.parent_run_id is None:
+        st.parent_run_id = st.emitter.parent_run_id = parent.run_id
+    st.expires = parent.expires
+
+
+def _running(st: RunState) -> bool:
+    return st.phase != "done"  # a function: the steps change st.phase behind mypy's back
+
+
+async def _interrupted(st: RunState) -> Step:
+    """The scope was cancelled: by ``cancel("now")``, or by the run's deadline."""
+    if st.cancel_requested == "now":
+        repair(st, "the run was cancelled")
+        st.finish("cancelled", "cancelled")
+        return await step_end(st)
+    repair(st, "the run's time limit passed")
+    if st.phase == "end":  # the run had already ended (e.g. blocked): keep that outcome
+        return await step_end(st)
+    return on_limit(st, "seconds")
+
+
+class Runner:
+    """One run: its kernel, state, handlers and cancellation, from setup to result."""
+
+    def __init__(self, task: str | None, output: Any, options: dict[str, Any]) -> None:
+        self.task = task
+        self.output = output
+        self.options = options
+        self.state: RunState | None = None
+        self.sinks: list[Sink] = []
+        self.handlers: list[Any] = []
+        self._kernel: Kernel | None = None
+        self._owns_kernel = False
+        self._early_cancel: Literal["after_turn", "now"] | None = None
+
+    def prepare(self) -> RunState:
+        """Build the kernel (unless given) and the state (no I/O beyond plugin loading)."""
+        if self.state is not None:
+            return self.state
+        parent = CURRENT_RUN.get()
+        if parent is not None and parent.depth >= MAX_DEPTH:
+            raise LimitExceeded(
+                f"runs nested more than {MAX_DEPTH} deep (a tool starting runs that start runs?)"
+            )
+        kernel = self.options.get("kernel")
+        if kernel is None:
+            from .._kernel import Kernel
+
+            kernel = Kernel()
+            self._owns_kernel = True
+        self._kernel = kernel
+        try:
+            st = setup(self.task, self.output, self.options, kernel)
+        except BaseException:
+            self._owns_kernel = False  # nothing was opened yet; drop it
+            raise
+        st.started = perf_counter()
+        _link_to_parent(st, parent)
+        if st.limits.seconds is not None or st.expires is not None:
+            seconds = st.limits.seconds if st.limits.seconds is not None else math.inf
+            if st.expires is not None:  # a sub-run ends with its parent at the latest
+                seconds = min(seconds, st.expires - time.monotonic())
+            st.expires = time.monotonic() + seconds
+            st.deadline = anyio.current_time() + seconds
+        st.emitter.sinks.extend(self.sinks)
+        self.handlers = [*kernel.event_handlers(), *(self.options.get("handlers") or ())]
+        if self._early_cancel is not None:
+            st.cancel_requested = self._early_cancel
+        self.state = st
+        return st
+
+    def cancel(self, mode: Literal["after_turn", "now"] = "now") -> None:
+        """Ask the run to stop (call from the run's event loop thread)."""
+        if self.state is None:
+            self._early_cancel = mode
+        else:
+            self.state.cancel(mode)
+
+    async def steps(
+        self, st: RunState, *, until_done: bool, on_step: Callable[[Step], None] | None = None
+    ) -> Step:
+        """One step (or all), with the event handlers running beside them."""
+        if not self.handlers:  # nobody to pump events to: no task group needed
+            return await advance(st, until_done=until_done, on_step=on_step)
+        pump = HandlerPump(self.handlers, st.emitter)
+        async with anyio.create_task_group() as tg:
+            pump.start(tg)
+            step = await advance(st, until_done=until_done, on_step=on_step)
+            await pump.close()
+            tg.cancel_scope.cancel()
+        return step
+
+    async def drive(self, on_step: Callable[[Step], None] | None = None) -> Result[Any]:
+        """Run every step to the end, with handlers; raise as the options ask."""
+        st = await self.aprepare()
+        try:
+            await self.steps(st, until_done=True, on_step=on_step)
+        finally:
+            await self.close()
+        assert st.result is not None
+        return raise_for_outcome(st, st.result)
+
+    async def aprepare(self) -> RunState:
+        """``prepare``, after loading what a recorded run needs (thread, store, resume)."""
+        if self.state is not None or not any(
+            self.options.get(name) for name in ("thread", "store", "resume")
+        ):
+            return self.prepare()
+        from ._durable import attach  # only recorded runs pay for the store modules
+
+        try:
+            return await attach(self)
+        except BaseException:
+            await self.close()
+            raise
+
+    async def close(self) -> None:
+        """Close the kernel if this run created it (shielded, bounded)."""
+        st = self.state
+        if st is not None and st.recorder is not None:  # the run's store connection
+            recorder, st.recorder = st.recorder, None
+            await recorder.aclose()
+        kernel, self._kernel = self._kernel, None
+        if kernel is not None and self._owns_kernel:
+            with anyio.CancelScope(shield=True), anyio.move_on_after(KERNEL_CLOSE_TIMEOUT):
+                await kernel.aclose()

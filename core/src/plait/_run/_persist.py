@@ -1,0 +1,218 @@
+"""Recording a run's steps in a store as they complete (threads and durable runs).
+
+A ``Recorder`` belongs to one run. After each step of the loop it appends one store step
+(one transaction) together with the messages the step added, under compare-and-set on
+the thread's head: ``model_response`` (with the assistant message), ``tool_started``
+(just before a tool with ``idempotent=False`` runs), ``tool_result`` (each call, as it
+finishes), ``check`` (verdicts, output guardrail decisions) and ``completion``. Store
+calls are shielded from cancellation: a step that was sent is known to be recorded, so
+the step numbers kept here never go wrong. See ``docs/threads.md``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import anyio
+import pydantic_core
+
+from .._messages import Message, ModelResponse, ToolCall, ToolResultMessage
+from .._settings import ModelSettings
+from .._store._errors import StoreError, ThreadConflict
+from .._store._records import Step as StoreStep
+from .._store._records import StepKind
+from ._result import Result, Step
+
+if TYPE_CHECKING:
+    from .._store._contract import StoreConnection
+    from ._state import RunState
+
+__all__ = [
+    "PREVIOUS_RESPONSE_ID",
+    "SERVER_STATE",
+    "Recorder",
+    "dump_messages",
+    "jsonable",
+    "last_response_id",
+    "pass_response_id",
+]
+
+SERVER_STATE = "supports_previous_response_id"
+"""A model attribute: ``True`` when its provider keeps conversation state server-side."""
+PREVIOUS_RESPONSE_ID = "previous_response_id"
+"""The ``ModelSettings.extra`` key that carries the last response id to such a model."""
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` as plain JSON data (pydantic models, dataclasses); ``repr`` as a last resort."""
+    return pydantic_core.to_jsonable_python(value, fallback=repr, serialize_unknown=True)
+
+
+def pass_response_id(st: RunState, response_id: str | None) -> None:
+    """Give a model with server-side state the id of the last response (settings.extra)."""
+    if response_id and getattr(st.model, SERVER_STATE, False) is True:
+        extra = ModelSettings(extra={PREVIOUS_RESPONSE_ID: response_id})
+        st.params = dataclasses.replace(st.params, settings=st.params.settings.merge(extra))
+
+
+async def last_response_id(conn: StoreConnection, thread_id: str) -> str | None:
+    """The response id of the thread's most recent recorded model response."""
+    runs = await conn.list_runs(thread_id=thread_id, limit=1)
+    state = await conn.load_run(runs[0].id) if runs else None
+    for step in reversed(state.steps if state is not None else []):
+        if step.kind == "model_response":
+            rid = (step.payload.get("response") or {}).get("response_id")
+            return rid if isinstance(rid, str) else None
+    return None
+
+
+def dump_messages(messages: Sequence[Message]) -> list[dict[str, Any]]:
+    return [m.model_dump(mode="json") for m in messages]
+
+
+class Recorder:
+    """Appends the steps of one run to a store; keeps the step number and thread head."""
+
+    def __init__(
+        self,
+        conn: StoreConnection,
+        run_id: str,
+        *,
+        thread_id: str | None,
+        head: int | None,
+        seq: int = 0,
+        cursor: int = 0,
+    ) -> None:
+        self.conn = conn
+        self.run_id = run_id
+        self.thread_id = thread_id
+        self.head = head
+        self.seq = seq
+        self.cursor = cursor  # st.messages before this index were recorded (or are history)
+        self.saved: set[int] = set()  # ids of messages recorded out of order (tool results)
+        self.replay: dict[str, ToolResultMessage] = {}  # call id -> recorded result
+        self.started: set[str] = set()  # idempotency keys with a tool_started step
+        self.ended = False
+        self.resume_phase: Any = None  # a resumed run's next step, set after its start step
+        self._lock = anyio.Lock()
+
+    def key(self, call_id: str) -> str:
+        """The idempotency key of a tool call: the same on its started and result steps."""
+        return f"{self.run_id}:{call_id}"
+
+    def pending(self, st: RunState) -> list[Message]:
+        """Messages added since the last recorded step (and not recorded on their own)."""
+        new = [m for m in st.messages[self.cursor :] if id(m) not in self.saved]
+        self.cursor = len(st.messages)
+        self.saved.clear()
+        return new
+
+    async def append(
+        self,
+        kind: StepKind,
+        payload: dict[str, Any],
+        messages: Sequence[Message] = (),
+        key: str | None = None,
+    ) -> None:
+        """Record one step with its messages, in one transaction (shielded from cancel)."""
+        body = {**payload, "messages": dump_messages(messages)}
+        step = StoreStep(kind=kind, payload=body, idempotency_key=key)
+        threaded = self.thread_id is not None
+        with anyio.CancelScope(shield=True):
+            async with self._lock:
+                try:
+                    rec = await self.conn.append_step(
+                        self.run_id,
+                        step,
+                        seq=self.seq + 1,
+                        messages=messages if threaded else (),
+                        expected_head=self.head if threaded else None,
+                    )
+                except ThreadConflict as exc:
+                    await self._give_up(exc)
+                    raise
+                self.seq = rec.seq
+                if threaded and messages and self.head is not None:
+                    self.head += len(messages)
+
+    async def _give_up(self, exc: StoreError) -> None:
+        """Another run took the thread: end this run as failed in the store (best effort)."""
+        self.ended = True
+        with contextlib.suppress(StoreError):
+            await self.conn.update_run(self.run_id, status="failed", error=str(exc))
+
+    # --- the steps of the loop ---------------------------------------------------------
+
+    async def after_step(self, st: RunState, step: Step) -> None:
+        """Record what ``step`` completed (called by the loop after every step)."""
+        kind = step.kind
+        if kind == "start" and self.resume_phase is not None:
+            phase, self.resume_phase = self.resume_phase, None
+            if st.phase != "end":  # an input guardrail that blocks now still ends the run
+                st.phase = phase
+            st.emitter.emit("run.resume", {"run_id": self.run_id, "from_step": self.seq})
+            return
+        if self.ended:
+            return
+        if kind == "model" and step.response is not None:
+            await self.model_response(st, step.response)
+        elif kind == "tools":
+            left = self.pending(st)  # results no tool call recorded: refusals, `complete`
+            if left:
+                await self.append("tool_result", {"turn": st.turns}, left)
+        elif kind in ("verify", "output") and (step.verdicts or step.decisions):
+            payload = {
+                "stage": kind,
+                "verdicts": jsonable(step.verdicts),
+                "decisions": jsonable(step.decisions),
+            }
+            await self.append("check", payload, self.pending(st))
+        elif kind == "end" and step.result is not None:
+            await self.completion(st, step.result)
+
+    async def model_response(self, st: RunState, response: ModelResponse) -> None:
+        data = response.model_dump(mode="json", exclude={"message"})
+        pass_response_id(st, response.response_id)
+        await self.append("model_response", {"turn": st.turns, "response": data}, self.pending(st))
+
+    async def tool_started(self, call: ToolCall) -> None:
+        """Before a tool with ``idempotent=False`` runs: its outcome is now 'unknown'."""
+        key = self.key(call.id)
+        if key in self.started:  # an interrupted run started it; the policy let it run again
+            return
+        payload = {"tool": call.name, "call_id": call.id, "arguments": call.arguments}
+        await self.append("tool_started", payload, key=key)
+        self.started.add(key)
+
+    async def tool_result(self, call: ToolCall, result: ToolResultMessage, called: bool) -> None:
+        """A call finished: its result message is recorded now, whatever runs beside it."""
+        payload = {
+            "tool": call.name,
+            "call_id": call.id,
+            "is_error": result.is_error,
+            "called": called,
+        }
+        await self.append("tool_result", payload, [result], key=self.key(call.id))
+        self.saved.add(id(result))
+
+    async def completion(self, st: RunState, result: Result[Any]) -> None:
+        """The run ended: the completion step, then the run's status (in that order)."""
+        payload = {
+            "status": result.status,
+            "stop_reason": result.stop_reason,
+            "output": jsonable(result.output),
+            "usage": result.usage.model_dump(mode="json"),
+            "turns": result.turns,
+            "error": result.error,
+        }
+        await self.append("completion", payload, self.pending(st))
+        self.ended = True
+        with anyio.CancelScope(shield=True):
+            await self.conn.update_run(self.run_id, status=result.status, error=result.error)
+
+    async def aclose(self) -> None:
+        with anyio.CancelScope(shield=True):
+            await self.conn.aclose()

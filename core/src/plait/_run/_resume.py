@@ -1,0 +1,335 @@
+"""Resuming a recorded run: its options, its history, and where the loop picks up.
+
+The history is rebuilt from the recorded steps (each carries the messages it added), so
+finished model turns are not requested again and recorded tool results are reused as
+they are. A tool call that was started but has no recorded result follows the policy
+``on_unknown_outcome`` (see ``docs/threads.md``): an idempotent tool runs again; a
+non-idempotent one is never repeated — the model is told the outcome is unknown
+(``"tell_model"``, the default) or the run fails (``"fail"``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .._errors import RunError
+from .._messages import AssistantMessage, Message, ToolCall, ToolResultMessage, Usage
+from .._settings import Limits, ModelSettings
+from .._store._errors import StoreError, ThreadConflict
+from .._store._records import RunState as RecordedRun
+from ._completion import COMPLETE, parse_completion
+from ._finish import next_turn, repair
+from ._history import load_history
+from ._persist import pass_response_id
+
+if TYPE_CHECKING:
+    from .._kernel import Kernel
+    from .._store._contract import StoreConnection
+    from ._loop import Runner
+    from ._persist import Recorder
+    from ._state import RunState
+
+__all__ = ["UNKNOWN_OUTCOME", "ResumeInputs", "rebuild", "resume_inputs"]
+
+UNKNOWN_OUTCOME = (
+    "The outcome of this call is unknown: the run was interrupted while the tool was "
+    "running, and the tool was not called again because it is not idempotent. Check "
+    "whether it took effect before calling it again."
+)
+_FORBIDDEN = ("thread", "message_history", "run_id")
+_RESTORED = ("instructions", "name", "on_limit", "require_completion", "raise_on_failure")
+
+
+@dataclass(slots=True)
+class ResumeInputs:
+    """What a recorded run gives the resumed one."""
+
+    record: RecordedRun
+    task: str | None
+    options: dict[str, Any]
+    output: Any
+    head: int | None
+    run_messages: list[Message]
+    finished: bool
+
+
+class RecordedModel:
+    """Stands in for the model of a finished run, which is never asked again."""
+
+    def __init__(self, name: str | None) -> None:
+        self.name = name or "recorded"
+
+    async def request(self, messages: Any, params: Any) -> Any:
+        raise RunError("a finished run is not run again")
+
+    def stream(self, messages: Any, params: Any) -> Any:
+        raise RunError("a finished run is not run again")
+
+    async def aclose(self) -> None:
+        return None
+
+
+def _tool_names(items: Sequence[Any]) -> set[str]:
+    names: set[str] = set()
+    for item in items:
+        if isinstance(item, str):
+            names.add(item)
+        elif callable(getattr(item, "tools", None)):
+            names.update(str(getattr(t, "name", "")) for t in item.tools())
+        else:
+            names.add(str(getattr(item, "name", None) or getattr(item, "__name__", "")))
+    return names
+
+
+def _tools(run_id: str, given: dict[str, Any], recorded: list[str], kernel: Kernel) -> list[Any]:
+    tools = list(given.get("tools") or ())
+    missing = [n for n in recorded if n not in _tool_names(tools)]
+    known = kernel.tools()
+    tools.extend(n for n in missing if n in known)  # plugin tools are found by name
+    missing = [n for n in missing if n not in known]
+    if missing:
+        raise ValueError(
+            f"resuming run {run_id!r} needs its tools again (functions are not stored): "
+            f"missing {', '.join(missing)}; pass tools=[...]"
+        )
+    return tools
+
+
+def _model(run_id: str, given: dict[str, Any], rec: dict[str, Any], finished: bool) -> Any:
+    if given.get("model") is not None:
+        return given["model"]  # a different model is allowed: it was asked for explicitly
+    if rec.get("model_object"):
+        if finished:
+            return RecordedModel(rec.get("model_name"))
+        raise ValueError(
+            f"run {run_id!r} used a model object ({rec.get('model_name')}), which is not "
+            "stored; pass model= to resume it"
+        )
+    return rec.get("model")
+
+
+def _known(model: type[Limits] | type[ModelSettings], data: dict[str, Any]) -> dict[str, Any]:
+    """The recorded fields this plait still has (a run recorded by an older one resumes)."""
+    return {k: v for k, v in data.items() if k in model.model_fields}
+
+
+def _options(
+    runner: Runner, record: RecordedRun, base: list[Message], kernel: Kernel, finished: bool
+) -> dict[str, Any]:
+    given, rec, run = runner.options, record.run.options, record.run
+    opts = dict(given)
+    for name in _RESTORED:
+        if name not in given and rec.get(name) is not None:
+            opts[name] = rec[name]
+    opts.setdefault("on_unknown_outcome", rec.get("on_unknown_outcome") or "tell_model")
+    if "limits" not in given and "max_turns" not in given and rec.get("limits"):
+        opts["limits"] = Limits.model_validate(_known(Limits, rec["limits"]))
+    if "settings" not in given and rec.get("settings"):
+        opts["settings"] = ModelSettings.model_validate(_known(ModelSettings, rec["settings"]))
+    for kind in ("guardrails", "verifiers"):
+        if kind not in given and rec.get(kind):
+            opts[kind] = list(rec[kind])
+    opts["model"] = _model(run.id, given, rec, finished)
+    if not finished:
+        opts["tools"] = _tools(run.id, given, list(rec.get("tools") or ()), kernel)
+    opts["message_history"] = base
+    opts["run_id"] = run.id
+    opts.setdefault("parent_run_id", run.parent_run_id)
+    return opts
+
+
+async def _base_history(
+    conn: StoreConnection, record: RecordedRun, added: int, finished: bool
+) -> tuple[list[Message], int | None]:
+    """The history the run started from, and the thread head to append at."""
+    thread_id = record.run.thread_id
+    rec = record.run.options
+    if thread_id is None:
+        return load_history(rec.get("history") or ()), None
+    history = await conn.load_messages(thread_id)
+    start = int(rec.get("thread_head") or 0)
+    expected = start + added
+    if not finished and history.head != expected:  # another run appended meanwhile
+        raise ThreadConflict(thread_id, expected, history.head)
+    return list(history.messages[:start]), history.head
+
+
+async def resume_inputs(runner: Runner, conn: StoreConnection, kernel: Kernel) -> ResumeInputs:
+    """Load the run named by ``resume=`` and check what the caller passed."""
+    given = runner.options
+    run_id = str(given["resume"])
+    if runner.task is not None:
+        raise ValueError("resume= continues a recorded run: pass no task")
+    clash = [n for n in _FORBIDDEN if given.get(n)]
+    if clash:
+        raise ValueError(
+            f"resume= cannot be combined with {', '.join(clash)}: the run's own are recorded"
+        )
+    record = await conn.load_run(run_id)
+    if record is None:
+        raise StoreError(f"{conn.url}: no run {run_id!r} is recorded (see `plait runs list`)")
+    if record.run.status == "running":
+        # A killed owner's last step may still be committing on a database server (its
+        # COMMIT was sent): a write on the run waits for that transaction's row lock to be
+        # released, then the run is read again, complete. (Found by the crash test.)
+        await conn.update_run(run_id, status="running")
+        record = await conn.load_run(run_id) or record
+    steps = record.steps
+    finished = record.run.status != "running" or bool(steps and steps[-1].kind == "completion")
+    rec = record.run.options
+    if not finished and rec.get("output", "str") != "str" and runner.output is str:
+        raise ValueError(f"run {run_id!r} returns {rec['output']}: pass output= to resume it")
+    run_messages = load_history([m for s in steps for m in s.payload.get("messages", ())])
+    base, head = await _base_history(conn, record, len(run_messages), finished)
+    options = _options(runner, record, base, kernel, finished)
+    task = rec.get("task") if isinstance(rec.get("task"), str) else None
+    return ResumeInputs(record, task, options, None, head, run_messages, finished)
+
+
+def _counters(st: RunState, record: RecordedRun) -> None:
+    usage, turns, calls = Usage(), 0, 0
+    for s in record.steps:
+        if s.kind == "model_response":
+            turns += 1
+            usage = usage + Usage.model_validate((s.payload.get("response") or {}).get("usage", {}))
+        elif s.kind == "tool_result" and s.payload.get("called"):
+            calls += 1
+            if s.payload.get("is_error"):
+                name = str(s.payload.get("tool"))
+                st.tool_failures[name] = st.tool_failures.get(name, 0) + 1
+    st.turns, st.usage, st.tool_calls = turns, usage, calls
+
+
+def _finished(st: RunState, record: RecordedRun, recorder: Recorder) -> None:
+    """A run that ended: the loop only builds its recorded result (nothing runs again)."""
+    recorder.ended = True
+    done = next((s for s in reversed(record.steps) if s.kind == "completion"), None)
+    if done is None:  # ended without a completion step (e.g. it lost its thread)
+        status = record.run.status if record.run.status != "running" else "failed"
+        st.finish(status, "cancelled" if status == "cancelled" else "store", record.run.error)
+        return
+    p = done.payload
+    output = p.get("output")
+    if output is not None and not st.plan.is_text:
+        with contextlib.suppress(ValueError):  # if it no longer validates: the recorded JSON
+            output = st.plan.validate(output)
+    st.output = output
+    st.usage = Usage.model_validate(p.get("usage") or {})
+    st.turns = int(p.get("turns") or st.turns)
+    st.finish(p["status"], p.get("stop_reason"), p.get("error"))
+
+
+def _last_assistant(st: RunState) -> int | None:
+    for idx in range(len(st.messages) - 1, st.new_from - 1, -1):
+        if isinstance(st.messages[idx], AssistantMessage):
+            return idx
+    return None
+
+
+def _complete_call(st: RunState, msg: AssistantMessage, trailing: list[Message]) -> None:
+    """A recorded ``complete`` call that was accepted: go on to verification."""
+    accepted = {m.tool_call_id for m in trailing if isinstance(m, ToolResultMessage)}
+    accepted -= {
+        m.tool_call_id for m in trailing if isinstance(m, ToolResultMessage) and m.is_error
+    }
+    call = next((c for c in msg.tool_calls if c.name == COMPLETE and c.id in accepted), None)
+    parsed = None if call is None else parse_completion(call.arguments, st.plan)
+    if parsed is None or isinstance(parsed, str):
+        next_turn(st)
+        return
+    st.completion, st.output = parsed
+    st.stop_reason = "completion"
+    if parsed[0].status == "failed":
+        st.finish("failed", "completion", parsed[0].summary or "the model reported failure")
+    else:
+        st.outcome, st.phase = "success", "verify"
+
+
+def _phase(st: RunState, recorder: Recorder) -> None:
+    """Where the loop picks up, from the last recorded messages."""
+    idx = _last_assistant(st)
+    if idx is None:
+        st.phase = "model"
+        return
+    msg = st.messages[idx]
+    assert isinstance(msg, AssistantMessage)
+    trailing = st.messages[idx + 1 :]
+    if any(not isinstance(m, ToolResultMessage) for m in trailing):
+        st.phase = "model"  # a prompt followed the answer (retry, verification, limit)
+        return
+    if not msg.tool_calls:
+        st.phase = "answer"
+        return
+    answered = {m.tool_call_id for m in trailing if isinstance(m, ToolResultMessage)}
+    if all(c.id in answered for c in msg.tool_calls):
+        _complete_call(st, msg, trailing)
+        return
+    del st.messages[idx + 1 :]  # the batch runs again: recorded results are replayed
+    for m in trailing:
+        assert isinstance(m, ToolResultMessage)
+        recorder.replay[m.tool_call_id] = m
+        recorder.saved.add(id(m))
+    st.finish_reason = "tool_calls"
+    st.phase = "tools"
+
+
+async def _unknown_outcomes(st: RunState, record: RecordedRun, recorder: Recorder) -> None:
+    """Calls started but not recorded: idempotent ones run again, others are never repeated."""
+    failed: list[str] = []
+    for s in record.unfinished_calls():
+        name, call_id = str(s.payload.get("tool")), str(s.payload.get("call_id"))
+        tool = st.tools.get(name)
+        if tool is not None and getattr(tool, "idempotent", False):
+            continue
+        call = ToolCall(id=call_id, name=name, arguments=str(s.payload.get("arguments") or "{}"))
+        result = ToolResultMessage(
+            tool_call_id=call_id, name=name, is_error=True, content=UNKNOWN_OUTCOME
+        )
+        await recorder.tool_result(call, result, called=True)
+        recorder.replay[call_id] = result
+        failed.append(f"{name} ({call_id})")
+    if failed and st.on_unknown_outcome == "fail":
+        st.messages.extend(recorder.replay.values())
+        recorder.replay.clear()
+        repair(st, "the run failed")
+        st.finish(
+            "failed",
+            "unknown_outcome",
+            f"the outcome of {', '.join(failed)} is unknown (interrupted while running); "
+            "the call was not repeated",
+        )
+
+
+async def rebuild(st: RunState, inputs: ResumeInputs, recorder: Recorder) -> None:
+    """Put the recorded history and counters into ``st`` and choose the next step."""
+    record = inputs.record
+    if inputs.run_messages:
+        st.messages[st.new_from :] = inputs.run_messages
+    # input guardrails ran if the model was asked; otherwise they run now
+    st.input_checked = any(s.kind == "model_response" for s in record.steps)
+    _counters(st, record)
+    if inputs.finished:
+        _finished(st, record, recorder)
+        recorder.cursor = len(st.messages)
+        if record.run.status == "running" and st.status is not None:
+            # killed between the completion step and ending the run: end it now
+            await recorder.conn.update_run(record.run.id, status=st.status, error=st.error)
+    else:
+        recorder.started = {
+            s.idempotency_key
+            for s in record.steps
+            if s.kind == "tool_started" and s.idempotency_key
+        }
+        _phase(st, recorder)
+        recorder.cursor = len(st.messages)
+        await _unknown_outcomes(st, record, recorder)
+        responses = [s for s in record.steps if s.kind == "model_response"]
+        if responses:
+            rid = (responses[-1].payload.get("response") or {}).get("response_id")
+            pass_response_id(st, rid)
+    # the loop still starts with its start step (run.start reaches every handler); the
+    # recorder then moves it to where the recorded run left off
+    recorder.resume_phase, st.phase = st.phase, "start"

@@ -1,0 +1,307 @@
+"""The state of one run, and building it from a task and options.
+
+``RunState`` is a plain mutable record the step functions read and update; it holds no
+behaviour beyond small helpers. ``setup`` resolves names through the kernel (models,
+tools, verifiers, guardrails by name), adapts plain functions, and builds the request
+parameters once for the whole run.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+import anyio
+
+from .._context import Context
+from .._contracts import (
+    Completion,
+    Decision,
+    Guardrail,
+    Model,
+    RequestParams,
+    Tool,
+    Toolset,
+    ToolSpec,
+    Verdict,
+)
+from .._messages import Message, SystemMessage, Usage, UserMessage
+from .._redact import TextPolicy, policy_from
+from .._retry import DEFAULT_RETRY_POLICY, RetryPolicy
+from .._settings import Limits, ModelSettings
+from .._tool import FunctionTool
+from .._tool import tool as make_tool
+from ._checks import FunctionGuardrail, FunctionVerifier
+from ._completion import COMPLETE, OutputPlan, output_plan
+from ._emit import Emitter
+from ._history import load_history, repair_history
+from ._options import OnLimit, effective_limits
+from ._result import Result, RunStatus
+
+if TYPE_CHECKING:
+    from .._kernel import Kernel
+
+__all__ = ["PartialOutput", "RunState", "setup"]
+
+Phase = Literal["start", "model", "tools", "answer", "verify", "output", "end", "done"]
+CompletionMode = Literal["off", "optional", "required"]
+
+
+@dataclass(slots=True)
+class PartialOutput:
+    """What has streamed in so far: answer text and the completion call's arguments."""
+
+    text: list[str] = field(default_factory=list)
+    calls: dict[int, list[str]] = field(default_factory=dict)
+    complete_index: int | None = None
+
+    def reset(self) -> None:
+        self.text.clear()
+        self.calls.clear()
+        self.complete_index = None
+
+
+@dataclass(slots=True, eq=False)
+class RunState:
+    """Everything one run knows. Step functions in ``_loop`` advance ``phase``."""
+
+    run_id: str
+    agent: str | None
+    parent_run_id: str | None
+    task: str | None
+    model: Model
+    plan: OutputPlan
+    completion_mode: CompletionMode
+    tools: dict[str, Tool]
+    params: RequestParams
+    verifiers: list[Any]
+    guardrails: dict[str, list[Any]]
+    limits: Limits
+    on_limit: OnLimit
+    raise_on_failure: bool
+    retry_policy: RetryPolicy
+    deps: Any
+    emitter: Emitter
+    messages: list[Message]
+    new_from: int
+    started: float = 0.0
+    deadline: float | None = None
+    depth: int = 0
+    expires: float | None = None  # the deadline on time.monotonic(), for sub-runs
+    phase: Phase = "start"
+    turns: int = 0
+    usage: Usage = field(default_factory=Usage)
+    tool_calls: int = 0
+    tool_failures: dict[str, int] = field(default_factory=dict)
+    seen_calls: dict[str, int] = field(default_factory=dict)  # identical calls run so far
+    withheld: set[str] = field(default_factory=set)  # tools not offered on the next turn
+    output_retries: int = 0
+    verifier_retries: int = 0
+    decisions: list[Decision] = field(default_factory=list)
+    verdicts: list[Verdict] = field(default_factory=list)
+    completion: Completion | None = None
+    output: Any = None
+    status: RunStatus | None = None
+    stop_reason: str | None = None
+    error: str | None = None
+    exception: BaseException | None = None
+    final_answer: bool = False
+    input_checked: bool = False
+    cancel_requested: Literal["after_turn", "now"] | None = None
+    partial: PartialOutput = field(default_factory=PartialOutput)
+    outcome: RunStatus = "success"
+    verified: bool | None = None
+    finish_reason: str | None = None
+    scope: anyio.CancelScope | None = None
+    result: Result[Any] | None = None
+    redact: TextPolicy | None = None  # the one redaction policy (events, tool output)
+    approver: Any = None  # the ``approve=`` option: decides calls needing approval
+    parent: RunState | None = None  # the run whose tool started this one (budgets shared)
+    sub_turns: int = 0  # turns taken by sub-runs, counted against this run's turn limit
+    recorder: Any = None  # a ``_persist.Recorder`` when the run is recorded in a store
+    thread_id: str | None = None  # the thread the run appends to
+    on_unknown_outcome: str = "tell_model"  # resume policy for calls without a result
+
+    def context(self, tool_call_id: str | None = None, retry: int = 0) -> Context[Any]:
+        """A fresh ``Context`` for one call of a tool, verifier or guardrail."""
+        return Context(
+            self.run_id,
+            self.deps,
+            self.agent,
+            self.usage,
+            tool_call_id,
+            retry,
+            None,
+            self.parent_run_id,
+            False,
+            self._is_cancelled,
+        )
+
+    def _is_cancelled(self) -> bool:
+        return self.cancel_requested is not None
+
+    def record(self, decisions: Sequence[Decision]) -> None:
+        """Keep guardrail decisions and emit one event each."""
+        self.decisions.extend(decisions)
+        emit = self.emitter.emit
+        for d in decisions:
+            emit(
+                "guardrail",
+                {
+                    "stage": d.stage,
+                    "guardrail": d.guardrail,
+                    "action": d.action,
+                    "reason": d.reason,
+                    "error": d.error,
+                },
+            )
+
+    def finish(
+        self, status: RunStatus, stop_reason: str | None = None, error: str | None = None
+    ) -> None:
+        """Record how the run ends (``stop_reason`` kept when ``None``); ``end`` follows."""
+        if error is not None and self.redact is not None:
+            error = self.redact(error)  # it reaches Result.error and exception messages
+        self.status, self.error = status, error
+        if stop_reason is not None:
+            self.stop_reason = stop_reason
+        self.phase = "end"
+
+    def cancel(self, mode: Literal["after_turn", "now"]) -> None:
+        """Ask the run to stop after the current turn, or at once (call on its loop)."""
+        if self.cancel_requested != "now":
+            self.cancel_requested = mode
+        if mode == "now" and self.scope is not None:
+            self.scope.cancel()
+
+
+def _adapt_tools(items: Sequence[Any], kernel: Kernel | None) -> list[Tool]:
+    found: list[Tool] = []
+    for item in items:
+        if isinstance(item, str):
+            if kernel is None:
+                raise ValueError(f"tool {item!r} is named, but no kernel is available")
+            found.append(kernel.get("tools", item))
+        elif isinstance(item, (FunctionTool, Tool)):
+            found.append(item)
+        elif isinstance(item, Toolset):
+            found.extend(item.tools())
+        elif callable(item):
+            found.append(make_tool(item))
+        else:
+            raise TypeError(f"{item!r} is not a tool, toolset, tool name or function")
+    return found
+
+
+def _is_object(item: Any, kind: str) -> bool:
+    if kind == "guardrail":
+        return isinstance(item, Guardrail)
+    return callable(getattr(item, "verify", None))
+
+
+def _adapt_checks(items: Sequence[Any], kind: str, kernel: Kernel | None) -> list[Any]:
+    adapted: list[Any] = []
+    for item in items:
+        if isinstance(item, str):
+            if kernel is None:
+                raise ValueError(f"{kind} {item!r} is named, but no kernel is available")
+            adapted.append(kernel.get(f"{kind}s", item))
+        elif _is_object(item, kind):
+            adapted.append(item)
+        elif callable(item):
+            adapted.append(
+                FunctionGuardrail(item) if kind == "guardrail" else FunctionVerifier(item)
+            )
+        else:
+            raise TypeError(f"{item!r} is not a {kind}, {kind} name or function")
+    return adapted
+
+
+def _messages(
+    task: str | None, instructions: str | None, history: list[Message]
+) -> tuple[list[Message], int]:
+    if instructions and history and isinstance(history[0], SystemMessage):
+        history = history[1:]  # the run's instructions replace the stored ones
+    messages: list[Message] = [SystemMessage(content=instructions)] if instructions else []
+    messages.extend(repair_history(history))
+    new_from = len(messages)
+    if task is not None:
+        messages.append(UserMessage(content=task))
+    elif not history:
+        raise ValueError("a run needs a task or a message_history to continue")
+    return messages, new_from
+
+
+def _completion_mode(output: Any, require: bool | None) -> CompletionMode:
+    if require is None:
+        return "off" if output is str else "required"
+    return "required" if require else "optional"
+
+
+def _tool_specs(
+    tools: dict[str, Tool], plan: OutputPlan, mode: CompletionMode
+) -> tuple[ToolSpec, ...]:
+    specs = [ToolSpec(t.name, t.description, t.parameters) for t in tools.values()]
+    if mode != "off":
+        specs.append(plan.spec)
+    return tuple(specs)
+
+
+def setup(
+    task: str | None, output: Any, options: dict[str, Any], kernel: Kernel | None
+) -> RunState:
+    """Resolve options into the state of a new run (no I/O)."""
+    model_spec = options.get("model")
+    if model_spec is not None and not isinstance(model_spec, str):
+        model: Model = model_spec  # a Model object (checked by use, not by a slow isinstance)
+    elif kernel is not None:
+        model = kernel.model(model_spec)
+    else:
+        raise ValueError("a model name needs a kernel to resolve it")
+    tools: dict[str, Tool] = {}
+    for t in _adapt_tools(options.get("tools") or (), kernel):
+        if t.name in tools and tools[t.name] is not t:
+            raise ValueError(f"two tools are named {t.name!r}")
+        tools[t.name] = t
+    mode = _completion_mode(output, options.get("require_completion"))
+    if mode != "off" and COMPLETE in tools:
+        raise ValueError(f"a tool may not be named {COMPLETE!r}: it is the completion tool")
+    plan = output_plan(output)
+    guardrails: dict[str, list[Any]] = {}
+    for g in _adapt_checks(options.get("guardrails") or (), "guardrail", kernel):
+        guardrails.setdefault(g.stage, []).append(g)
+    run_id = options.get("run_id") or uuid.uuid4().hex
+    messages, new_from = _messages(
+        task, options.get("instructions"), load_history(options.get("message_history") or ())
+    )
+    settings: ModelSettings = options.get("settings") or ModelSettings()
+    redact = policy_from(options.get("redact"))
+    if mode == "required" and settings.tool_choice is None:
+        # The run can only end through a call, so ask for one: a model that honours
+        # tool_choice then never spends a turn on prose the loop would send back.
+        settings = settings.merge(ModelSettings(tool_choice="required"))
+    return RunState(
+        run_id=run_id,
+        agent=options.get("name"),
+        parent_run_id=options.get("parent_run_id"),
+        task=task,
+        model=model,
+        plan=plan,
+        completion_mode=mode,
+        tools=tools,
+        params=RequestParams(tools=_tool_specs(tools, plan, mode), settings=settings),
+        verifiers=_adapt_checks(options.get("verifiers") or (), "verifier", kernel),
+        guardrails=guardrails,
+        limits=effective_limits(options),
+        on_limit=options.get("on_limit", "raise"),
+        raise_on_failure=options.get("raise_on_failure", True),
+        retry_policy=options.get("retry_policy") or DEFAULT_RETRY_POLICY,
+        deps=options.get("deps"),
+        emitter=Emitter(run_id, options.get("name"), options.get("parent_run_id"), redact),
+        messages=messages,
+        new_from=new_from,
+        redact=redact,
+        approver=options.get("approve"),
+    )

@@ -1,0 +1,266 @@
+"""The steps of the run loop that talk to the model and run tools.
+
+Each step is one function ``async (RunState) -> Step`` that does its work and sets
+``st.phase`` to the next step: ``start → model → tools | answer → ... → verify →
+output → end`` (see ``_loop.STEPS``). Steps never raise for failures the run can
+report (provider errors, blocks, limits); they record them and move to ``end``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio
+
+from .._contracts import RequestParams, ToolSpec
+from .._errors import ProviderError
+from .._messages import (
+    AssistantMessage,
+    ModelResponse,
+    ToolCall,
+    ToolResultMessage,
+    UserMessage,
+)
+from .._settings import ModelSettings
+from ._budget import charge_turn, limit_hit, tool_calls_over
+from ._checks import run_guardrails
+from ._completion import COMPLETE, parse_completion
+from ._finish import next_turn, on_limit, repair
+from ._model_turn import ask_model
+from ._result import Step
+from ._state import RunState
+from ._tools_exec import exhausted_tool, run_tool_calls
+
+__all__ = ["step_answer", "step_model", "step_start", "step_tools"]
+
+
+async def step_start(st: RunState) -> Step:
+    """Announce the run; input guardrails that may not run in parallel run now."""
+    st.emitter.emit(
+        "run.start",
+        {
+            "model": getattr(st.model, "name", None),
+            "tools": list(st.tools),
+            "output": getattr(st.plan.output, "__name__", str(st.plan.output)),
+            "completion": st.completion_mode,
+        },
+    )
+    guards = st.guardrails.get("input")
+    st.phase = "model"
+    if guards and (st.task is None or any(not getattr(g, "parallel", True) for g in guards)):
+        await _check_input(st)
+    return Step("start", 0)
+
+
+async def _check_input(st: RunState) -> bool:
+    """Run input guardrails; ``True`` when they changed the task (blocks end the run)."""
+    st.input_checked = True
+    if st.task is None:
+        return False
+    action, value, decisions = await run_guardrails(
+        st.guardrails["input"], "input", st.task, st.context()
+    )
+    st.record(decisions)
+    if action != "allow":  # retry has no meaning for the caller's input: it blocks
+        st.finish("blocked", "guardrail")
+        return False
+    if value == st.task:
+        return False
+    st.task = value if isinstance(value, str) else str(value)
+    st.messages[st.new_from] = UserMessage(content=st.task)
+    return True
+
+
+def _final_params(st: RunState) -> RequestParams:
+    specs = tuple(s for s in st.params.tools if s.name == COMPLETE)
+    return _narrowed(st, specs)
+
+
+def _turn_params(st: RunState) -> RequestParams:
+    """The run's params, less tools withheld for this turn after a repeated call."""
+    if not st.withheld:
+        return st.params
+    specs = tuple(s for s in st.params.tools if s.name not in st.withheld)
+    st.withheld.clear()
+    return _narrowed(st, specs)
+
+
+def _narrowed(st: RunState, specs: tuple[ToolSpec, ...]) -> RequestParams:
+    """Params offering only ``specs``; a ``tool_choice`` naming a tool no longer offered
+    becomes ``required`` (or ``auto`` when nothing is offered) — never a dangling name."""
+    settings = st.params.settings
+    choice = settings.tool_choice
+    offered = {s.name for s in specs}
+    if choice not in (None, "auto", "none", "required") and choice not in offered:
+        settings = settings.merge(ModelSettings(tool_choice="required" if specs else "auto"))
+    return RequestParams(tools=specs, settings=settings, output=st.params.output)
+
+
+def _decisions_only(kind: str) -> bool:
+    return kind == "guardrail"
+
+
+async def _ask_with_input_guard(st: RunState, params: RequestParams) -> ModelResponse | None:
+    """First turn: the model is asked while input guardrails run; both must finish."""
+    box: dict[str, Any] = {}
+
+    async def guard() -> None:
+        box["changed"] = await _check_input(st)
+        if st.phase == "end" or box["changed"]:
+            tg.cancel_scope.cancel()  # blocked or rewritten: the answer would be discarded
+
+    # the turn's events wait for the guardrails: a blocked input shows no model output
+    st.emitter.hold()
+    try:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(guard)
+            try:
+                box["response"] = await ask_model(st, st.messages, params)
+            except ProviderError as err:  # raised after the guardrails had their say
+                box["error"] = err
+    finally:
+        blocked = st.phase == "end" or bool(box.get("changed"))
+        st.emitter.release(_decisions_only if blocked else None)
+    if st.phase == "end":
+        return None
+    if "error" in box:
+        raise box["error"]
+    if box.get("changed"):
+        return await ask_model(st, st.messages, params)
+    response: ModelResponse = box["response"]
+    return response
+
+
+async def step_model(st: RunState) -> Step:
+    """Ask the model for the next turn (after checking cancellation and limits)."""
+    if st.cancel_requested is not None:
+        repair(st, "the run was cancelled")
+        st.finish("cancelled", "cancelled")
+        return Step("model", st.turns)
+    if not st.final_answer and (which := limit_hit(st)) is not None:
+        return on_limit(st, which)
+    st.turns += 1
+    if st.parent is not None:
+        charge_turn(st)  # a sub-run's turns count against its parents' limits
+    params = _final_params(st) if st.final_answer else _turn_params(st)
+    try:
+        if "input" in st.guardrails and not st.input_checked:
+            response = await _ask_with_input_guard(st, params)
+            if response is None:
+                return Step("model", st.turns)
+        else:
+            response = await ask_model(st, st.messages, params)
+    except ProviderError as err:
+        st.exception = err
+        st.emitter.emit("error", {"type": type(err).__name__, "message": str(err)})
+        st.finish("failed", "model_error", f"{type(err).__name__}: {err}")
+        return Step("model", st.turns)
+    st.messages.append(response.message)
+    st.finish_reason = response.finish_reason
+    st.phase = "tools" if response.message.tool_calls else "answer"
+    return Step("model", st.turns, response=response)
+
+
+def _result(c: ToolCall, text: str, error: bool = True) -> ToolResultMessage:
+    return ToolResultMessage(tool_call_id=c.id, name=c.name, content=text, is_error=error)
+
+
+def _refuse_all(st: RunState, calls: list[ToolCall], why: str) -> list[ToolResultMessage]:
+    for c in calls:
+        st.tool_failures[c.name] = st.tool_failures.get(c.name, 0) + 1
+    return [_result(c, why) for c in calls]
+
+
+async def step_tools(st: RunState) -> Step:
+    """Run the tool calls of the last turn; a ``complete`` call ends the run."""
+    msg = st.messages[-1]
+    assert isinstance(msg, AssistantMessage)
+    completing = st.completion_mode != "off"
+    done = [c for c in msg.tool_calls if completing and c.name == COMPLETE]
+    calls = [c for c in msg.tool_calls if not (completing and c.name == COMPLETE)]
+    results: list[ToolResultMessage] = []
+    if st.finish_reason == "length":
+        why = "The call was cut off (the answer hit max_tokens); call it again, shorter."
+        results = _refuse_all(st, msg.tool_calls, why)
+        done = []
+    elif st.final_answer and calls:
+        results = _refuse_all(st, calls, "Not run: the run reached a limit; answer now.")
+    elif calls:
+        if tool_calls_over(st, len(calls)):  # this run's limit, or a parent run's
+            repair(st, "the tool-call limit was reached")
+            return on_limit(st, "tool_calls")
+        ran = await run_tool_calls(st, calls)
+        results = [r for r in ran if r is not None]
+        if st.phase == "end":  # a guardrail blocked
+            st.messages.extend(results)
+            repair(st, "a guardrail blocked the run")
+            return Step("tools", st.turns, tool_results=tuple(results))
+    if done:
+        results.extend(_complete(st, done))
+    st.messages.extend(results)
+    step = Step("tools", st.turns, tool_results=tuple(results))
+    if st.phase == "end":
+        return step
+    if st.phase == "tools":
+        if (name := exhausted_tool(st)) is not None:
+            st.finish("failed", "tool_retries", f"tool {name!r} failed beyond its retry budget")
+        else:
+            next_turn(st)
+    return step
+
+
+def _complete(st: RunState, calls: list[ToolCall]) -> list[ToolResultMessage]:
+    """Validate the first ``complete`` call; the rest are told they were ignored."""
+    first, *extra = calls
+    results = [_result(c, "Ignored: `complete` may be called once.") for c in extra]
+    parsed = parse_completion(first.arguments, st.plan)
+    if isinstance(parsed, str):
+        results.insert(0, _result(first, parsed))
+        st.output_retries += 1
+        if st.output_retries > st.limits.output_retries:
+            st.finish("failed", "output_retries", "the completion stayed invalid")
+        return results
+    completion, output = parsed
+    results.insert(0, _result(first, "Completed.", error=False))
+    st.completion, st.output = completion, output
+    if not st.final_answer:  # after a limit, the stop reason stays the limit
+        st.stop_reason = "completion"
+    st.emitter.emit("completion", {"status": completion.status, "summary": completion.summary})
+    if completion.status == "failed":
+        st.finish("failed", "completion", completion.summary or "the model reported failure")
+    else:
+        st.outcome = "success"
+        st.phase = "verify"
+    return results
+
+
+async def step_answer(st: RunState) -> Step:
+    """The model answered in text: accept it, or ask for the completion tool."""
+    msg = st.messages[-1]
+    assert isinstance(msg, AssistantMessage)
+    if msg.refusal and not msg.text:
+        st.finish("failed", "refusal", msg.refusal)
+        return Step("answer", st.turns)
+    if st.completion_mode == "required":
+        st.output_retries += 1
+        if st.final_answer:
+            st.finish("incomplete")
+        elif st.output_retries > st.limits.output_retries:
+            st.finish("failed", "output_retries", "the model never called `complete`")
+        else:
+            st.messages.append(
+                UserMessage(
+                    content=(
+                        f"Finish by calling the `{COMPLETE}` tool with status, summary, result and "
+                        "evidence; the result must match its schema."
+                    )
+                )
+            )
+            next_turn(st)
+        return Step("answer", st.turns)
+    st.output = msg.text if st.plan.is_text else None
+    st.outcome = "skipped" if st.completion_mode == "optional" else "success"
+    if st.stop_reason is None:
+        st.stop_reason = "answer"
+    st.phase = "verify" if st.outcome == "success" else "output"
+    return Step("answer", st.turns)

@@ -1,0 +1,44 @@
+"""Every run example executes offline and prints what its docstring promises."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+EXPECTED = {
+    "run_sync.py": "It is 21°C and sunny in Paris.",
+    "run_async.py": "apple: 0.5 € (success)",
+    "run_stream.py": "sync: no event loop needed",
+    "run_iter.py": "output: The answer is 42.",
+    "run_background.py": "status: cancelled",
+    "agent.py": "cashier: Bye!",
+    "structured_output.py": "status=success verified=True turns=3",
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_example_runs(name: str) -> None:
+    proc = subprocess.run(
+        [sys.executable, str(EXAMPLES / name)],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        encoding="utf-8",
+        env={"PYTHONIOENCODING": "utf-8", "PATH": "", "PLAIT_DISABLE_PLUGIN_AUTOLOAD": "1"},
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert EXPECTED[name] in proc.stdout
+
+
+def test_every_run_example_is_tested() -> None:
+    run_examples = {
+        p.name
+        for p in EXAMPLES.glob("*.py")
+        if p.name.startswith(("run_", "agent", "structured_output"))
+    }
+    assert run_examples == set(EXPECTED)

@@ -1,0 +1,187 @@
+"""One redaction policy: secrets never reach events, handlers, or the model via tool output."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import plait
+from plait import Redactor
+from plait._kernel import Kernel
+from plait._redact import StreamRedactor
+from plait.testing import FunctionModel, ScriptedModel, Turn, call
+
+ENV_KEY = "zq-env-4f9c2b7d1e8a"  # does not look like a key: only the env name marks it
+OPENAI_KEY = "sk-proj-AbCdEfGhIjKlMnOpQrStUvWx0123"
+ANTHROPIC_KEY = "sk-ant-api03-AbCdEfGhIjKlMnOpQrSt"
+
+
+def test_default_policy_masks_key_shapes_and_env_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MY_SERVICE_API_KEY", ENV_KEY)
+    monkeypatch.setenv("DB_PASSWORD", "correct-horse")
+    monkeypatch.setenv("PLAIN_SETTING", "not-a-secret-value")
+    r = Redactor()
+    text = (
+        f"a {OPENAI_KEY} b {ANTHROPIC_KEY} c Authorization: Bearer abc.def-ghi_jkl "
+        f"d AKIAIOSFODNN7EXAMPLE e {ENV_KEY} f correct-horse g not-a-secret-value"
+    )
+    out = r(text)
+    for secret in (OPENAI_KEY, ANTHROPIC_KEY, "abc.def-ghi_jkl", "AKIAIOSFODNN7EXAMPLE", ENV_KEY):
+        assert secret not in out
+    assert "correct-horse" not in out
+    assert "not-a-secret-value" in out  # only names ending in _API_KEY, _TOKEN, ... count
+    assert out.count("[REDACTED]") == 6
+    assert ENV_KEY not in repr(r)
+
+
+def test_clean_text_is_returned_unchanged() -> None:
+    r = Redactor(env=False)
+    text = "The weather in Paris is 21 degrees; ask the desk."
+    assert r(text) is text
+
+
+def test_custom_secrets_mask_and_patterns() -> None:
+    r = Redactor(patterns=[r"\d{4}-\d{4}"], secrets=["hunter22"], env=False, mask="***")
+    assert r("card 1234-5678 pw hunter22 key sk-notmatchedbydefaultpatterns") == (
+        "card *** pw *** key sk-notmatchedbydefaultpatterns"
+    )
+
+
+def _leaky_run(kernel: Kernel, **options: Any) -> tuple[plait.Result[Any], list[plait.Event]]:
+    def fetch_config() -> str:
+        """Return the service configuration."""
+        return f"url=https://api.example.com key={ENV_KEY} backup={OPENAI_KEY}"
+
+    def broken() -> str:
+        """Fails, with a key in its message."""
+        raise RuntimeError(f"auth failed for {OPENAI_KEY}")
+
+    events: list[plait.Event] = []
+    model = ScriptedModel(
+        [
+            Turn(calls=(call("fetch_config"), call("broken"))),
+            f"the key is {ENV_KEY} and {ANTHROPIC_KEY}",  # the model echoes a secret
+        ],
+        chunk_size=5,  # a streamed secret arrives in pieces: text.delta events
+    )
+    result = plait.run(
+        f"use {OPENAI_KEY}",
+        model=model,
+        tools=[fetch_config, broken],
+        kernel=kernel,
+        handlers=[events.append],
+        **options,
+    )
+    return result, events
+
+
+def test_no_secret_reaches_any_event_or_the_model(
+    kernel: Kernel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PLAIT_TEST_SERVICE_TOKEN", ENV_KEY)
+    result, events = _leaky_run(kernel)
+    assert result.status == "success"
+    kinds = {e.kind for e in events}
+    assert {"run.start", "tool.end", "model.response", "text.delta", "run.end"} <= kinds
+    dumped = "\n".join(e.to_json() for e in events)
+    for secret in (ENV_KEY, OPENAI_KEY, ANTHROPIC_KEY):
+        assert secret not in dumped
+        # streamed in 5-character pieces: no piece of a secret shows either
+        assert not any(secret[i : i + 6] in dumped for i in range(len(secret) - 6))
+    deltas = "".join(e.data["text"] for e in events if e.kind == "text.delta")
+    assert deltas == "the key is [REDACTED] and [REDACTED]"
+    # tool output is redacted before the model sees it
+    tool_results = [m.content for m in result.messages if m.role == "tool"]
+    assert any("key=[REDACTED]" in t for t in tool_results)
+    assert all(ENV_KEY not in t and OPENAI_KEY not in t for t in tool_results)
+
+
+def test_redact_false_turns_the_policy_off(kernel: Kernel, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PLAIT_TEST_SERVICE_TOKEN", ENV_KEY)
+    result, events = _leaky_run(kernel, redact=False)
+    dumped = "\n".join(e.to_json() for e in events)
+    assert ENV_KEY in dumped  # the model's answer, unredacted
+    assert any(ENV_KEY in m.content for m in result.messages if m.role == "tool")
+
+
+def test_a_callable_policy_and_the_agent_setting(kernel: Kernel) -> None:
+    def shout(text: str) -> str:
+        return text.replace("zq-env", "<gone>")
+
+    agent: plait.Agent[str] = plait.Agent("a", redact=shout, kernel=kernel)
+    events: list[plait.Event] = []
+    model = ScriptedModel([f"value {ENV_KEY} here"], chunk_size=3)
+    agent.run("x", model=model, handlers=[events.append])
+    deltas = "".join(e.data["text"] for e in events if e.kind == "text.delta")
+    assert "<gone>" in deltas and "zq-env" not in deltas
+
+
+def test_tool_error_detail_is_kept_locally_and_redacted(
+    kernel: Kernel, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("PLAIT_TEST_SERVICE_TOKEN", ENV_KEY)
+    with caplog.at_level(logging.DEBUG, logger="plait.tools"):
+        result, _ = _leaky_run(kernel)
+    (record,) = [r for r in caplog.records if r.name == "plait.tools"]
+    message = record.getMessage()
+    assert "RuntimeError: auth failed for [REDACTED]" in message
+    assert OPENAI_KEY not in message
+    errors = [m.content for m in result.messages if m.role == "tool" and m.is_error]
+    assert errors and all("auth failed" not in e for e in errors)  # the model: type only
+
+
+PIECES = st.lists(st.integers(min_value=1, max_value=12), min_size=1, max_size=60)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    sizes=PIECES,
+    words=st.lists(st.sampled_from(["sky", "ask", "Bob", "xylo", "AK-47", "\n"]), max_size=8),
+)
+def test_streamed_secrets_are_caught_however_they_are_split(
+    sizes: list[int], words: list[str]
+) -> None:
+    r = Redactor(secrets=["correct horse battery"], env=False)
+    filler = " ".join(words)
+    text = (
+        f"{filler} Bearer abcdefghijklmnop, {OPENAI_KEY} {filler} correct horse battery "
+        f'{{"k":"AKIAIOSFODNN7EXAMPLE"}} {filler}'
+    )
+    stream, pieces, at = StreamRedactor(r), [], 0
+    for size in sizes * (len(text) // sum(sizes) + 1):
+        if at >= len(text):
+            break
+        pieces.append(stream.feed(text[at : at + size]))
+        at += size
+    pieces.append(stream.flush())
+    assert "".join(pieces) == r(text)
+    for secret in ("abcdefghijklmnop", OPENAI_KEY, "correct horse battery", "AKIAIOSFODNN7EXAMPLE"):
+        assert not any(secret[i : i + 5] in p for p in pieces for i in range(len(secret) - 5))
+
+
+def test_a_bad_redact_option_is_refused(kernel: Kernel) -> None:
+    with pytest.raises(TypeError, match="redact"):
+        plait.run("x", model=ScriptedModel(["ok"]), kernel=kernel, redact=42)
+
+
+def test_error_text_on_the_result_and_events_is_redacted(kernel: Kernel) -> None:
+    def fail(messages: Any, params: Any) -> Any:
+        raise plait.Rejected(f"the key {OPENAI_KEY} was refused", provider="test")
+
+    events: list[plait.Event] = []
+    result = plait.run(
+        "x",
+        model=FunctionModel(fail),
+        kernel=kernel,
+        handlers=[events.append],
+        raise_on_failure=False,
+    )
+    assert result.status == "failed" and result.error is not None
+    assert "Rejected" in result.error and OPENAI_KEY not in result.error
+    assert "[REDACTED]" in result.error
+    (error,) = [e for e in events if e.kind == "error"]
+    assert OPENAI_KEY not in error.to_json()
