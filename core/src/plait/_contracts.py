@@ -20,6 +20,7 @@ from ._settings import ModelSettings
 if TYPE_CHECKING:
     from ._context import Context
     from ._events import Event
+    from ._store._contract import StoreConnection
 
 __all__ = [
     "Completion",
@@ -88,7 +89,9 @@ class Model(Protocol):
         """Ask the model once and return its complete answer."""
         ...
 
-    def stream(self, messages: Sequence[Message], params: RequestParams) -> AsyncIterator[StreamEvent]:
+    def stream(
+        self, messages: Sequence[Message], params: RequestParams
+    ) -> AsyncIterator[StreamEvent]:
         """Ask the model and yield deltas; the last event must be ``ResponseDone``."""
         ...
 
@@ -235,8 +238,8 @@ class Store(Protocol):
 
     scheme: str
 
-    def open(self, url: str) -> Any:
-        """Return a connection object for ``url`` (opened lazily by its async methods)."""
+    def open(self, url: str) -> StoreConnection:
+        """Return a ``StoreConnection`` for ``url`` (it connects on its first call)."""
         ...
 
 

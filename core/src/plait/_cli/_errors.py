@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from .._errors import ConfigError, ModelNotConfigured, PlaitError, PluginErrors
+from .._store._errors import SchemaTooNew, StoreBusy, StoreError, StoreFull, ThreadConflict
 
 __all__ = ["Outcome", "report_errors"]
 
@@ -16,6 +17,12 @@ HINTS: dict[type[BaseException], str] = {
     ConfigError: "fix the configuration named above",
     PluginErrors: "block a broken plugin with PLAIT_BLOCK_PLUGINS=name, or drop --strict",
     ModelNotConfigured: "see `plait plugins` for installed providers",
+    # store errors: the specific ones first (the first matching class gives the hint)
+    ThreadConflict: "another run appended to the thread; run again on the new history",
+    StoreBusy: "another process holds the store's lock; retry, or raise busy_timeout in the URL",
+    StoreFull: "free disk space (or raise the file-size limit); earlier steps are intact",
+    SchemaTooNew: "the store was written by a newer plait; upgrade plait",
+    StoreError: "check the store URL (--store, config `store` or PLAIT_STORE)",
 }
 
 

@@ -1,0 +1,162 @@
+"""``plait runs list|show RUN_ID|resume RUN_ID``: recorded runs and resuming them.
+
+``resume`` needs the run's tools again (functions are not stored): ``--tool
+module:function`` (repeatable) imports each; ``--model`` overrides the recorded model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+from typing import TYPE_CHECKING, Any
+
+from .threads import add_store_option, describe, stamp, with_store
+
+if TYPE_CHECKING:
+    from .._store._contract import StoreConnection
+
+__all__ = ["add_arguments", "load_tool", "run"]
+
+STATUSES = ("running", "success", "failed", "skipped", "incomplete", "cancelled", "blocked")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_store_option(parser)
+    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    listing = sub.add_parser("list", help="runs, most recently started first")
+    listing.add_argument("--thread", metavar="T", help="only the runs of this thread")
+    listing.add_argument("--status", metavar="S", choices=STATUSES, help="only runs with it")
+    listing.add_argument("--limit", type=int, default=100)
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    show = sub.add_parser("show", help="a run and its recorded steps")
+    show.add_argument("run_id", metavar="RUN_ID")
+    show.add_argument("--json", action="store_true", help="print JSON")
+    resume = sub.add_parser("resume", help="continue an interrupted run")
+    resume.add_argument("run_id", metavar="RUN_ID")
+    resume.add_argument(
+        "--tool", action="append", default=[], metavar="MODULE:FUNCTION",
+        help="a tool of the run (repeat for each); plain functions become tools",
+    )  # fmt: skip
+    resume.add_argument("--model", metavar="SPEC", help="a different model (provider:model)")
+    resume.add_argument(
+        "--on-unknown-outcome", choices=["tell_model", "fail"], default=None,
+        help="a non-idempotent call interrupted mid-way: tell the model (default) or fail",
+    )  # fmt: skip
+    for action in (listing, show, resume):
+        add_store_option(action, sub=True)
+
+
+def load_tool(spec: str) -> Any:
+    """``module:function`` → the object (a ``plait.tool`` or a plain function)."""
+    from .._errors import ConfigError
+
+    module_name, sep, attr = spec.partition(":")
+    if not sep or not module_name or not attr:
+        raise ConfigError(f"--tool {spec!r}: expected MODULE:FUNCTION")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ConfigError(f"--tool {spec!r}: cannot import {module_name!r} ({exc})") from None
+    try:
+        return getattr(module, attr)
+    except AttributeError:
+        raise ConfigError(f"--tool {spec!r}: {module_name!r} has no {attr!r}") from None
+
+
+async def _list(conn: StoreConnection, args: argparse.Namespace) -> int:
+    runs = await conn.list_runs(thread_id=args.thread, status=args.status, limit=args.limit)
+    if args.json:
+        print(json.dumps([r.model_dump(mode="json") for r in runs], indent=2))
+        return 0
+    if not runs:
+        print(f"no runs in {conn.url}")
+    for r in runs:
+        where = f"thread {r.thread_id}" if r.thread_id else "no thread"
+        agent = f"  agent {r.agent}" if r.agent else ""
+        print(f"{r.id}  {r.status:<10} {where}{agent}  started {stamp(r.started_at)}")
+    return 0
+
+
+def _step_line(step: Any) -> str:
+    p = step.payload
+    if step.kind == "model_response":
+        response = p.get("response") or {}
+        what = f"turn {p.get('turn')} {response.get('finish_reason')} ({response.get('model')})"
+    elif step.kind in ("tool_started", "tool_result") and p.get("call_id"):
+        what = f"{p.get('tool')} [{p.get('call_id')}]" + (" error" if p.get("is_error") else "")
+    elif step.kind == "completion":
+        what = f"{p.get('status')} ({p.get('stop_reason')})"
+    else:
+        what = ", ".join(sorted(k for k in p if k != "messages"))
+    return f"{step.seq:>4} {step.kind:<15} {what}"
+
+
+async def _show(conn: StoreConnection, args: argparse.Namespace) -> int:
+    from .._store._errors import StoreError
+
+    state = await conn.load_run(args.run_id)
+    if state is None:
+        raise StoreError(f"{conn.url}: no run {args.run_id!r} is recorded (see `plait runs list`)")
+    if args.json:
+        print(state.model_dump_json(indent=2))
+        return 0
+    r = state.run
+    print(f"run {r.id}: {r.status}  thread {r.thread_id or '-'}  agent {r.agent or '-'}")
+    print(f"started {stamp(r.started_at)}  ended {stamp(r.ended_at)}")
+    if r.error:
+        print(f"error: {r.error}")
+    for step in state.steps:
+        print(_step_line(step))
+        for message in step.payload.get("messages", ()):
+            print(f"       {describe(_message(message))}")
+    return 0
+
+
+def _message(data: Any) -> Any:
+    from .._run._history import load_history
+
+    return load_history([data])[0]
+
+
+def _resume(args: argparse.Namespace) -> int:
+    import anyio
+
+    from .. import aresume
+    from .._kernel import Kernel
+
+    tools = [load_tool(spec) for spec in args.tool]
+    options: dict[str, Any] = {"tools": tools, "raise_on_failure": False}
+    if args.model:
+        options["model"] = args.model
+    if args.on_unknown_outcome:
+        options["on_unknown_outcome"] = args.on_unknown_outcome
+    if args.store:
+        options["store"] = args.store
+    else:
+        options["store"] = True
+
+    async def main() -> Any:
+        async with Kernel(strict=True if args.strict else None) as kernel:
+            return await aresume(args.run_id, kernel=kernel, **options)
+
+    try:
+        result = anyio.run(main)
+    except ValueError as exc:  # what resume needs and was not given (tools, model, output)
+        print(f"plait: error: {exc} (hint: pass --tool MODULE:FUNCTION / --model)", file=sys.stderr)
+        return 2
+    print(f"run {result.run_id}: {result.status} ({result.stop_reason})")
+    if result.error:
+        print(f"error: {result.error}")
+    if result.output is not None:
+        out = result.output
+        print(out if isinstance(out, str) else json.dumps(out, default=str, indent=2))
+    return 0 if result.ok else 1
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.action == "resume":
+        return _resume(args)
+    action = {"list": _list, "show": _show}[args.action]
+    return with_store(args, lambda conn: action(conn, args))

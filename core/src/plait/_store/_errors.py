@@ -1,0 +1,81 @@
+"""The store's errors: a branch of plait's error tree.
+
+Driver errors (``sqlite3``, psycopg) are *mapped* into this branch so a caller never has
+to know which database sits behind a URL::
+
+    PlaitError
+    └── StoreError               a store operation failed (names the store and what failed)
+        ├── ThreadConflict       compare-and-set on a thread's head lost: another run appended
+        ├── StepConflict         a step's sequence number or idempotency key is already taken
+        ├── DuplicateRun         a run with this id is already recorded
+        ├── StoreBusy            a lock was not granted within the configured wait
+        ├── StoreFull            the disk (or the file-size limit) is full; nothing was written
+        ├── StoreCorrupted       a stored row cannot be read back (names the row)
+        └── SchemaTooNew         the store was written by a newer plait; upgrade plait
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .._errors import PlaitError
+
+__all__ = [
+    "DuplicateRun",
+    "SchemaTooNew",
+    "StepConflict",
+    "StoreBusy",
+    "StoreCorrupted",
+    "StoreError",
+    "StoreFull",
+    "ThreadConflict",
+]
+
+
+class StoreError(PlaitError):
+    """A store operation failed. The message names the store and the operation."""
+
+
+class ThreadConflict(StoreError):
+    """Another writer moved the thread's head since it was read: the append was refused.
+
+    ``expected`` is the head the caller read, ``actual`` the head found in the store.
+    Reload the history (or give up): two runs never interleave their messages.
+    """
+
+    def __init__(self, thread_id: str, expected: int, actual: int | None) -> None:
+        self.thread_id = thread_id
+        self.expected = expected
+        self.actual = actual
+        found = "the thread does not exist" if actual is None else f"its head is {actual}"
+        super().__init__(
+            f"thread {thread_id!r} changed under this run: expected head {expected}, but "
+            f"{found} (another run appended to it); reload the thread and retry"
+        )
+
+    def __reduce__(self) -> Any:
+        return (type(self), (self.thread_id, self.expected, self.actual))
+
+
+class StepConflict(StoreError):
+    """A step with this sequence number or idempotency key is already recorded for the run."""
+
+
+class DuplicateRun(StoreError):
+    """A run with this id is already recorded (resume it instead of creating it)."""
+
+
+class StoreBusy(StoreError):
+    """A lock was not granted within the configured wait (``busy_timeout``)."""
+
+
+class StoreFull(StoreError):
+    """The disk or the file-size limit is full: nothing of the call was written."""
+
+
+class StoreCorrupted(StoreError):
+    """A stored row cannot be decoded (invalid JSON, unknown payload version); names the row."""
+
+
+class SchemaTooNew(StoreError):
+    """The store was written by a newer schema version than this plait understands."""

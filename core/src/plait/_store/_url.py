@@ -1,0 +1,90 @@
+"""SQLite store URLs and the default store location.
+
+* ``sqlite:///abs/path.db`` — a file (the path is absolute: everything after ``sqlite://``;
+  ``sqlite:////abs/path.db`` is accepted as the same file)
+* ``sqlite:///:memory:`` — a private in-memory store, gone when the connection closes
+* ``sqlite://`` — the default file: ``$XDG_DATA_HOME/plait/plait.db``, or
+  ``~/.local/share/plait/plait.db`` when ``XDG_DATA_HOME`` is unset
+
+Query options: ``busy_timeout`` (seconds a writer waits for the lock, default 30) and
+``synchronous`` (``full``, the default: a recorded step survives a power cut; ``normal``:
+faster, survives a crashed or killed process but may lose the last steps on power loss).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from .._errors import ConfigError
+
+__all__ = ["DEFAULT_BUSY_TIMEOUT", "SQLiteTarget", "default_sqlite_path", "parse_sqlite_url"]
+
+DEFAULT_BUSY_TIMEOUT = 30.0
+_SYNCHRONOUS = ("full", "normal", "extra")
+
+
+@dataclass(frozen=True, slots=True)
+class SQLiteTarget:
+    """Where and how to open a SQLite store; ``path`` is ``None`` for ``:memory:``."""
+
+    path: Path | None
+    busy_timeout: float = DEFAULT_BUSY_TIMEOUT
+    synchronous: str = "full"
+
+    @property
+    def label(self) -> str:
+        return f"sqlite store {self.path}" if self.path else "sqlite store :memory:"
+
+
+def default_sqlite_path(environ: Mapping[str, str] | None = None) -> Path:
+    """``$XDG_DATA_HOME/plait/plait.db``, else ``~/.local/share/plait/plait.db``."""
+    env = os.environ if environ is None else environ
+    base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "plait" / "plait.db"
+
+
+def parse_sqlite_url(url: str, environ: Mapping[str, str] | None = None) -> SQLiteTarget:
+    """Parse a ``sqlite://`` URL; ``ConfigError`` naming the URL when it is not one."""
+    parts = urlsplit(url)
+    if parts.scheme != "sqlite" or parts.netloc:
+        raise ConfigError(
+            f"not a SQLite store URL: {url!r}; use sqlite:///absolute/path.db, "
+            "sqlite:///:memory: or sqlite:// (the default file)"
+        )
+    raw = unquote(parts.path)
+    if raw in ("", "/"):
+        path: Path | None = default_sqlite_path(environ)
+    elif raw == "/:memory:":
+        path = None
+    else:
+        path = Path("/" + raw.lstrip("/"))  # sqlite:////abs (SQLAlchemy's form) is the same file
+    options = dict(parse_qsl(parts.query, keep_blank_values=True))
+    return SQLiteTarget(path, _busy_timeout(url, options), _synchronous(url, options))
+
+
+def _busy_timeout(url: str, options: dict[str, str]) -> float:
+    unknown = set(options) - {"busy_timeout", "synchronous"}
+    if unknown:
+        raise ConfigError(
+            f"{url!r}: unknown option(s) {', '.join(sorted(unknown))}; "
+            "allowed: busy_timeout, synchronous"
+        )
+    raw = options.get("busy_timeout", str(DEFAULT_BUSY_TIMEOUT))
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):
+        raise ConfigError(f"{url!r}: busy_timeout must be a number of seconds >= 0, got {raw!r}")
+    return value
+
+
+def _synchronous(url: str, options: dict[str, str]) -> str:
+    value = options.get("synchronous", "full").lower()
+    if value not in _SYNCHRONOUS:
+        raise ConfigError(f"{url!r}: synchronous must be one of {', '.join(_SYNCHRONOUS)}")
+    return value
