@@ -1,0 +1,179 @@
+"""``AnthropicModel``: one Claude model, asked over HTTP (``POST /v1/messages``).
+
+The model is small on purpose (the httpx transport contract is the example): it builds
+the body (``wire``), sends it through the provider's pooled client, maps every failure
+into plait's error tree (``errors`` and ``plait._http.errors``) and parses the answer
+(``response`` / ``stream``). It never retries: ``plait._retry`` is the one retry layer.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+import httpx
+
+from plait._contracts import RequestParams
+from plait._errors import AuthenticationFailed, ProtocolError, ProviderError
+from plait._http.client import ClientPool
+from plait._http.errors import error_from_response, map_transport_error
+from plait._http.sse import SSEDecoder
+from plait._messages import Message, ModelResponse, ResponseDone, StreamEvent, TextDelta
+
+from .errors import error_from_event
+from .response import parse_message
+from .stream import StreamState
+from .wire import DEFAULT_MAX_TOKENS, build_body, dumps, output_tool_name
+
+__all__ = ["AnthropicModel"]
+
+MESSAGES_PATH = "/v1/messages"
+
+
+class AnthropicModel:
+    """A model of the Anthropic Messages API. Create it with ``AnthropicProvider.model``.
+
+    ``defaults`` are body fields sent with every request (``thinking``, ``top_k``, ...);
+    ``output_mode`` is ``"native"`` (``output_config.format``) or ``"tool"`` (a forced
+    tool) for structured output. The API key lives in the pool's client headers only.
+    """
+
+    __slots__ = (
+        "_defaults",
+        "_has_key",
+        "_max_tokens",
+        "_output_mode",
+        "_pool",
+        "_secrets",
+        "model_id",
+        "name",
+        "provider",
+    )
+
+    def __init__(
+        self,
+        model_id: str,
+        *,
+        provider: str,
+        pool: ClientPool,
+        has_key: bool,
+        secrets: tuple[str, ...] = (),
+        max_tokens: int = DEFAULT_MAX_TOKENS,
+        output_mode: str = "native",
+        defaults: dict[str, Any] | None = None,
+    ) -> None:
+        if output_mode not in ("native", "tool"):
+            raise ValueError(f"output_mode must be 'native' or 'tool', not {output_mode!r}")
+        self.model_id = model_id
+        self.name = f"{provider}:{model_id}"
+        self.provider = provider
+        self._pool = pool
+        self._has_key = has_key
+        self._secrets = secrets
+        self._max_tokens = max_tokens
+        self._output_mode = output_mode
+        self._defaults = defaults or {}
+
+    def __repr__(self) -> str:
+        return f"AnthropicModel({self.name!r})"
+
+    async def request(self, messages: Sequence[Message], params: RequestParams) -> ModelResponse:
+        """Ask once, without streaming; return the complete answer."""
+        content = self._body(messages, params, stream=False)
+        client = self._client()
+        try:
+            response = await client.post(MESSAGES_PATH, content=content)
+            body = response.content
+        except httpx.TransportError as exc:
+            raise map_transport_error(exc, provider=self.provider, secrets=self._secrets) from exc
+        if response.status_code != 200:
+            raise self._http_error(response, body)
+        return self._parse_json(body, params)
+
+    async def stream(
+        self, messages: Sequence[Message], params: RequestParams
+    ) -> AsyncIterator[StreamEvent]:
+        """Ask with ``stream: true``; yield deltas, then ``ResponseDone``."""
+        content = self._body(messages, params, stream=True)
+        client = self._client()
+        state = StreamState(
+            provider=self.provider, output_tool=self._output_tool(params), secrets=self._secrets
+        )
+        try:
+            async with client.stream("POST", MESSAGES_PATH, content=content) as response:
+                if response.status_code != 200:
+                    raise self._http_error(response, await response.aread())
+                if not response.headers.get("content-type", "").startswith("text/event-stream"):
+                    # A proxy may answer a stream request with a plain message (or error).
+                    done = self._parse_json(await response.aread(), params)
+                    if done.message.text:
+                        yield TextDelta(done.message.text)
+                    yield ResponseDone(done)
+                    return
+                decoder = SSEDecoder()
+                async for chunk in response.aiter_bytes():
+                    for event in decoder.feed(chunk):
+                        for delta in state.feed(event.data, event.event):
+                            yield delta
+                for event in decoder.close():
+                    for delta in state.feed(event.data, event.event):
+                        yield delta
+        except httpx.TransportError as exc:
+            error = map_transport_error(exc, provider=self.provider, secrets=self._secrets)
+            error.partial = state.partial_text() or None
+            raise error from exc
+        yield ResponseDone(state.finish())
+
+    async def aclose(self) -> None:
+        """Close the pooled connections this model uses (its own, or its provider's shared
+        pool: they reopen on demand for the models that still need them). Idempotent."""
+        await self._pool.aclose()
+
+    # --- helpers ------------------------------------------------------------------------
+
+    def _client(self) -> httpx.AsyncClient:
+        if not self._has_key:
+            raise AuthenticationFailed(
+                "no API key: set ANTHROPIC_API_KEY (or the profile's api_key_env), "
+                "or pass api_key= to the model",
+                provider=self.provider,
+            )
+        return self._pool.get()
+
+    def _output_tool(self, params: RequestParams) -> str | None:
+        if params.output is None or self._output_mode != "tool":
+            return None
+        return output_tool_name(params.output)
+
+    def _body(self, messages: Sequence[Message], params: RequestParams, *, stream: bool) -> bytes:
+        body = build_body(
+            self.model_id,
+            messages,
+            params,
+            defaults=self._defaults,
+            max_tokens=self._max_tokens,
+            output_mode=self._output_mode,
+            stream=stream,
+        )
+        return dumps(body)
+
+    def _http_error(self, response: httpx.Response, body: bytes) -> ProviderError:
+        return error_from_response(
+            response.status_code,
+            response.headers,
+            body,
+            provider=self.provider,
+            secrets=self._secrets,
+        )
+
+    def _parse_json(self, body: bytes, params: RequestParams) -> ModelResponse:
+        try:
+            payload = json.loads(body)
+        except ValueError:
+            raise ProtocolError(
+                "the response body is not valid JSON", provider=self.provider
+            ) from None
+        if isinstance(payload, dict) and payload.get("type") == "error":
+            raise error_from_event(payload, provider=self.provider, secrets=self._secrets)
+        return parse_message(payload, provider=self.provider, output_tool=self._output_tool(params))
