@@ -16,8 +16,11 @@ __all__ = ["COMMANDS", "main"]
 
 # name -> (one-line help, module). Static so the top-level help needs no imports.
 COMMANDS: dict[str, tuple[str, str]] = {
+    "run": ("run an agent on a task and watch it work", "run"),
     "plugins": ("list installed plugins, their status and what they registered", "plugins"),
     "models": ("list model providers from installed plugins and the models they name", "models"),
+    "threads": ("list, show, export or delete conversation threads in a store", "threads"),
+    "runs": ("list or show recorded runs, or resume an interrupted one", "runs"),
 }
 
 EXIT_USAGE = 2

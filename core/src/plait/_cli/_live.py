@@ -1,0 +1,120 @@
+"""Show a run as it happens: model text as it arrives, tool calls and results, guardrail
+and verifier decisions, and a spinner while the model thinks (only on a terminal)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from .._events import Event
+
+__all__ = ["LivePrinter"]
+
+SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+
+
+def _short(value: Any, limit: int = 100) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    text = text.replace("\n", " ")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@dataclass
+class LivePrinter:
+    """Turns events into lines on ``out``; ``tty`` enables the spinner line."""
+
+    out: TextIO
+    tty: bool = False
+    _spin: int = 0
+    _spinning: bool = False
+    _in_text: bool = False
+    _streamed: bool = False
+    _calls: dict[str, str] = field(default_factory=dict)
+
+    def _write(self, text: str) -> None:
+        self._clear_spinner()
+        self.out.write(text)
+        self.out.flush()
+
+    def _line(self, text: str) -> None:
+        if self._in_text:
+            self._write("\n")
+            self._in_text = False
+        self._write(text + "\n")
+
+    def _clear_spinner(self) -> None:
+        if self._spinning:
+            self.out.write("\r\033[K")
+            self._spinning = False
+
+    def tick(self) -> None:
+        """Advance the spinner (called while waiting for the model)."""
+        if not self.tty or self._in_text:
+            return
+        self._spin = (self._spin + 1) % len(SPINNER)
+        self.out.write(f"\r{SPINNER[self._spin]} thinking…")
+        self.out.flush()
+        self._spinning = True
+
+    def show(self, event: Event) -> None:
+        """Print what this event means for a person watching."""
+        handler = getattr(self, "_on_" + event.kind.replace(".", "_"), None)
+        if handler is not None:
+            handler(event.data)
+
+    def _on_run_start(self, d: dict[str, Any]) -> None:
+        tools = ", ".join(d.get("tools") or []) or "none"
+        self._line(f"▶ model {d.get('model')} · tools: {tools}")
+
+    def _on_model_request(self, d: dict[str, Any]) -> None:
+        self._streamed = False
+
+    def _on_text_delta(self, d: dict[str, Any]) -> None:
+        self._in_text = self._streamed = True
+        self._write(d.get("text", ""))
+
+    def _on_model_response(self, d: dict[str, Any]) -> None:
+        if not self._streamed and d.get("text"):  # a model that does not stream deltas
+            self._line(str(d["text"]))
+
+    def _on_tool_start(self, d: dict[str, Any]) -> None:
+        self._calls[str(d.get("id"))] = str(d.get("name"))
+        self._line(f"→ {d.get('name')}({_short(d.get('arguments', ''))})")
+
+    def _on_tool_end(self, d: dict[str, Any]) -> None:
+        name = self._calls.get(str(d.get("id")), d.get("name", "tool"))
+        if d.get("ok"):
+            self._line(f"← {name}: {_short(d.get('result', 'ok'))}")
+        else:
+            self._line(f"← {name} failed: {_short(d.get('error') or 'error')}")
+
+    def _on_tool_skipped(self, d: dict[str, Any]) -> None:
+        self._line(f"↺ {d.get('name')} not run again ({d.get('reason')} call)")
+
+    def _on_guardrail(self, d: dict[str, Any]) -> None:
+        reason = f" — {d['reason']}" if d.get("reason") else ""
+        self._line(
+            f"⛨ guardrail {d.get('guardrail')} [{d.get('stage')}]: {d.get('action')}{reason}"
+        )
+
+    def _on_verdict(self, d: dict[str, Any]) -> None:
+        mark = "✓" if d.get("passed") else "✗"
+        reason = f" — {d['reason']}" if d.get("reason") else ""
+        self._line(f"{mark} verifier {d.get('verifier')}{reason}")
+
+    def _on_completion(self, d: dict[str, Any]) -> None:
+        self._line(f"● complete: {d.get('status')} — {_short(d.get('summary') or '')}")
+
+    def _on_limit(self, d: dict[str, Any]) -> None:
+        self._line(f"! limit reached: {d.get('limit')} (on_limit={d.get('on_limit')})")
+
+    def _on_error(self, d: dict[str, Any]) -> None:
+        self._line(f"! {d.get('type')}: {_short(d.get('message', ''))}")
+
+    def finish(self) -> None:
+        """End any open text line and clear the spinner."""
+        self._clear_spinner()
+        if self._in_text:
+            self._write("\n")
+            self._in_text = False
