@@ -5,8 +5,9 @@
 Measures, in each fresh interpreter, the time to ``import pydantic`` and ``import plait``
 (plait's ``__init__`` is lazy, so also ``import plait`` followed by touching every public
 name, which loads pydantic and defines plait's models — compare that with pydantic plus
-one model, since the first model definition pays pydantic's deferred imports), and the wall time of ``plait --help`` as a user
-types it. Interleaved, so machine load hits every case alike.
+one model, since the first model definition pays pydantic's deferred imports), and the
+wall time of ``plait --help`` as a user types it. Interleaved, so machine load hits every
+case alike.
 """
 
 from __future__ import annotations

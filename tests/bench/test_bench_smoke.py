@@ -21,6 +21,7 @@ def test_import_bench_runs() -> None:
     medians = _load("bench_import").main(["--runs", "1", "--json"])
     assert set(medians) == {
         "import pydantic",
+        "import pydantic + one model",
         "import plait",
         "import plait + public API",
         "plait --help (wall)",

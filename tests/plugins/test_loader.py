@@ -240,3 +240,21 @@ def test_plugin_objects_can_be_passed_directly(write_module) -> None:
     write_module("direct_plugin", GOOD)
     kernel = make_kernel(sys.modules.get("direct_plugin") or __import__("direct_plugin"))
     assert "echo-tool" in kernel.tools()
+
+
+def test_discovery_finds_exactly_what_importlib_metadata_finds(tmp_path, monkeypatch) -> None:
+    from importlib import metadata
+
+    from plait._loader import _distribution, discover_entry_points
+
+    from .conftest import install_distribution
+
+    install_distribution(tmp_path, "acme-extra", "4.2", {"acme": "acme_mod:hooks"})
+    monkeypatch.syspath_prepend(str(tmp_path))
+    ours = {(ep.name, ep.value, _distribution(ep)) for ep in discover_entry_points()}
+    theirs = {
+        (ep.name, ep.value, (ep.dist.metadata["Name"], ep.dist.version))
+        for ep in metadata.entry_points(group="plait")
+    }
+    assert ours == theirs
+    assert ("acme", "acme_mod:hooks", ("acme-extra", "4.2")) in ours

@@ -83,14 +83,14 @@ ENV_VARS: Mapping[str, str] = {
 
 
 def find_config_file(start: Path | None = None) -> Path | None:
-    """The nearest ``plait.toml``, or ``pyproject.toml`` with ``[tool.plait]``, from ``start`` up."""
+    """The nearest ``plait.toml`` (or pyproject.toml with ``[tool.plait]``) from ``start`` up."""
     here = (start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
         candidate = folder / "plait.toml"
         if candidate.is_file():
             return candidate
         pyproject = folder / "pyproject.toml"
-        if pyproject.is_file() and "tool" in _read_toml(pyproject) and _has_plait(pyproject):
+        if pyproject.is_file() and _has_plait(pyproject):  # one parse per file
             return pyproject
     return None
 
@@ -112,10 +112,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 def _file_settings(path: Path) -> dict[str, Any]:
     data = _read_toml(path)
-    if path.name == "pyproject.toml":
-        section = data.get("tool", {}).get("plait", {})
-    else:
-        section = data
+    is_pyproject = path.name == "pyproject.toml"
+    section = data.get("tool", {}).get("plait", {}) if is_pyproject else data
     if not isinstance(section, dict):
         raise ConfigError(f"{path}: [tool.plait] must be a table")
     return section
@@ -170,6 +168,8 @@ def load_config(
         origin = dict.fromkeys(values, label)
         source = str(path)
     env_values = _env_settings(env)
-    origin.update({key: f"environment variable {var}" for var, key in ENV_VARS.items() if key in env_values})
+    origin.update(
+        {key: f"environment variable {var}" for var, key in ENV_VARS.items() if key in env_values}
+    )
     origin.update(dict.fromkeys(overrides, "argument"))
     return _validate({**values, **env_values, **overrides}, source, origin)

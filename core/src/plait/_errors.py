@@ -29,7 +29,7 @@ JSON, a plugin's import) are *mapped* into this tree with ``raise Mapped(...) fr
     ├── ModelNotConfigured           no model could be resolved for a run
     └── RunError                     a run ended in a way the caller asked to be raised
         ├── GuardrailTripped         a guardrail blocked; carries every decision
-        ├── LimitExceeded            a limit was hit with on_limit="raise"; carries the partial result
+        ├── LimitExceeded            a limit was hit with on_limit="raise"; carries the partial
         └── RunFailed                the run failed (raise_on_failure=True)
 
 ``Retry`` is not an error: a tool raises it to ask the model to try again.
@@ -129,7 +129,7 @@ def _rebuild_plugin_error(cls: type[PluginError], message: str, kw: dict[str, An
 
 
 class PluginNotFound(PluginError):
-    """A plugin named in ``PLAIT_PLUGINS``, config or ``required`` is not installed (usage error)."""
+    """A plugin named in ``PLAIT_PLUGINS``, config or ``required`` is not installed (usage)."""
 
     kind = "not found"
 
@@ -244,7 +244,7 @@ class ServerError(ProviderError):
 
 
 class ConnectionFailed(ProviderError):
-    """The connection failed. ``phase="connect"`` is safe to retry; ``"read"`` is not after output."""
+    """The connection failed: ``phase="connect"`` is safe to retry; ``"read"`` not after output."""
 
     retryable = True
 
@@ -322,7 +322,7 @@ class RunFailed(RunError):
     """The run ended with status failed and ``raise_on_failure=True``."""
 
 
-class Retry(Exception):  # noqa: N818 - a signal, not an error; named for how tools use it
+class Retry(Exception):
     """Raised by a tool to send ``message`` back to the model and let it try again."""
 
     def __init__(self, message: str) -> None:

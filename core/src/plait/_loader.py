@@ -15,7 +15,7 @@ import traceback
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
-from types import ModuleType
+from types import FunctionType, MethodType, ModuleType
 from typing import Any, Literal, Protocol
 
 import pluggy
@@ -43,6 +43,7 @@ __all__ = [
 PluginStatus = Literal["loaded", "failed", "blocked", "not allowed", "disabled"]
 BUILTIN_DISTRIBUTION = "plait (built-in)"
 HOOK_PREFIX = "plait_"
+_IMPL_MARK = f"{PROJECT}_impl"  # the attribute ``@hookimpl`` sets on a function
 
 
 class EntryPointLike(Protocol):
@@ -107,6 +108,15 @@ class PlaitPluginManager(pluggy.PluginManager):
         self.add_hookspecs(hookspecs)
 
     def parse_hookimpl_opts(self, plugin: Any, name: str) -> Any:
+        if not name.startswith(HOOK_PREFIX) and isinstance(plugin, ModuleType):
+            # most names of a module are imports and constants: skip pluggy's static
+            # lookup (the slow part of registering) for what cannot be a hookimpl
+            value = vars(plugin).get(name)
+            if isinstance(value, FunctionType):
+                if _IMPL_MARK not in value.__dict__:
+                    return None
+            elif not isinstance(value, staticmethod | classmethod | MethodType):
+                return None  # pluggy hooks only functions, static/class and bound methods
         opts = super().parse_hookimpl_opts(plugin, name)
         if opts is None and name.startswith(HOOK_PREFIX):
             method = getattr(plugin, name, None)
@@ -116,15 +126,49 @@ class PlaitPluginManager(pluggy.PluginManager):
 
 
 def discover_entry_points() -> list[EntryPointLike]:
-    """The installed entry points of group ``plait`` (reads metadata; imports nothing)."""
-    return list(metadata.entry_points(group=PROJECT))
+    """The installed entry points of group ``plait`` (reads metadata; imports nothing).
+
+    Like ``importlib.metadata.entry_points(group="plait")`` (first distribution of a
+    name on ``sys.path`` wins), but only distributions whose ``entry_points.txt`` has a
+    ``[plait]`` section are parsed: the others cost one file read each.
+    """
+    found: list[EntryPointLike] = []
+    seen: set[str] = set()
+    for dist in metadata.distributions():
+        text = dist.read_text("entry_points.txt")
+        if not text or f"[{PROJECT}]" not in text:
+            continue
+        name, _ = _name_version(dist)
+        if name is not None:
+            key = name.lower().replace("_", "-").replace(".", "-")
+            if key in seen:
+                continue
+            seen.add(key)
+        found.extend(dist.entry_points.select(group=PROJECT))
+    return found
+
+
+def _name_version(dist: Any) -> tuple[str | None, str | None]:
+    """Name and version from the metadata headers (no full e-mail parse: it is slow)."""
+    text = dist.read_text("METADATA") or dist.read_text("PKG-INFO") or ""
+    name = version = None
+    for line in text.splitlines():
+        if not line:
+            break  # the headers end at the first blank line
+        if line.startswith("Name:"):
+            name = line[5:].strip()
+        elif line.startswith("Version:"):
+            version = line[8:].strip()
+    return name, version
 
 
 def _distribution(ep: Any) -> tuple[str | None, str | None]:
     dist = getattr(ep, "dist", None)
     if dist is None:
         return None, None
-    return dist.metadata["Name"], dist.version
+    if isinstance(dist, metadata.Distribution):
+        return _name_version(dist)
+    return dist.metadata["Name"], dist.version  # anything distribution-like
 
 
 def _import_failure(exc: BaseException) -> str:
