@@ -124,3 +124,15 @@ def test_hook_returning_a_non_iterable_is_a_registration_error() -> None:
 
     with pytest.raises(plait.PluginErrors, match="must return an iterable"):
         make_kernel(Bad(), builtins=False).stores()
+
+
+def test_plain_function_tools_are_adapted_once_per_kernel() -> None:
+    def lookup(city: str) -> str:
+        """Look a city up."""
+        return city
+
+    kernel = make_kernel(builtins=False)
+    first = kernel.function_tool(lookup)
+    assert kernel.function_tool(lookup) is first
+    assert first.name == "lookup" and first.parameters["required"] == ["city"]
+    assert make_kernel(builtins=False).function_tool(lookup) is not first

@@ -81,6 +81,7 @@ if TYPE_CHECKING:
         UserMessage,
     )
     from ._redact import Redactor
+    from ._retry import RetryPolicy
     from ._run import (
         Result,
         RunHandle,
@@ -214,6 +215,7 @@ _EXPORTS: dict[str, str] = {
         "_run",
     ),
     "Redactor": "_redact",
+    "RetryPolicy": "_retry",
     **dict.fromkeys(("Limits", "ModelSettings"), "_settings"),
     **dict.fromkeys(("RunRecord", "StepRecord", "StoreConnection", "ThreadRecord"), "_store"),
     **dict.fromkeys(
@@ -285,6 +287,7 @@ __all__ = [
     "ResponseDone",
     "Result",
     "Retry",
+    "RetryPolicy",
     "RunError",
     "RunFailed",
     "RunHandle",

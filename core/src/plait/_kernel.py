@@ -7,7 +7,9 @@ time that kind is needed.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, cast
 
@@ -64,6 +66,9 @@ class Kernel:
         self._maps: dict[str, dict[str, Any]] = {}
         self._handlers: list[EventHandler] | None = None
         self._models: dict[str, Model] = {}
+        # plain functions adapted into tools, kept while the function lives: building a
+        # tool's schema costs about 1 ms, far more than a run's own overhead
+        self._function_tools: weakref.WeakKeyDictionary[Any, Tool] = weakref.WeakKeyDictionary()
         self._raise_failures([i.error for i in self._infos.values() if i.error])
         self._configure()
 
@@ -183,6 +188,19 @@ class Kernel:
                 f"{i.name} ({i.error.kind if i.error else 'failed'})" for i in failed
             )
         return ModelNotConfigured(f"no {kind} named {name!r} (registered: {known}){hint}")
+
+    def function_tool(self, fn: Any) -> Tool:
+        """The ``Tool`` adapted from a plain function, built once per kernel and function."""
+        try:
+            return self._function_tools[fn]
+        except (KeyError, TypeError):
+            pass
+        from ._tool import tool  # the adapter lives with the run loop; import on demand
+
+        adapted: Tool = tool(fn)
+        with contextlib.suppress(TypeError):  # not weak-referenceable: adapt next time again
+            self._function_tools[fn] = adapted
+        return adapted
 
     def plugins(self) -> list[PluginInfo]:
         """Every plugin the kernel knows of, with its status."""

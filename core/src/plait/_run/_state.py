@@ -189,7 +189,7 @@ def _adapt_tools(items: Sequence[Any], kernel: Kernel | None) -> list[Tool]:
         elif isinstance(item, Toolset):
             found.extend(item.tools())
         elif callable(item):
-            found.append(make_tool(item))
+            found.append(make_tool(item) if kernel is None else kernel.function_tool(item))
         else:
             raise TypeError(f"{item!r} is not a tool, toolset, tool name or function")
     return found

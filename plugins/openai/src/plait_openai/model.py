@@ -1,0 +1,148 @@
+"""``OpenAIModel``: one model of an OpenAI-API host, speaking HTTP through a ClientPool.
+
+The wire format lives in ``chat.py`` (Chat Completions) and ``responses.py`` (Responses);
+this module only sends, checks the status, decodes SSE and maps failures into plait's
+error tree. It never retries (that is the kernel's ``request_with_retry``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncGenerator, Sequence
+from contextlib import aclosing
+from typing import Any
+
+import httpx
+
+from plait import AuthenticationFailed, ModelResponse, ProtocolError, ProviderError, ResponseDone
+from plait._http import (
+    ClientPool,
+    aiter_sse,
+    error_from_payload,
+    error_from_response,
+    map_transport_error,
+)
+from plait._retry import current_deadline
+
+from . import chat, chat_stream, responses
+from .options import OPENAI_BASE_URL, Options
+
+__all__ = ["OpenAIModel"]
+
+
+class OpenAIModel:
+    """A model of an OpenAI-API host (``Model`` contract). ``aclose`` releases its clients.
+
+    ``enforces_deadline``: a stream stops waiting for the network when the kernel's
+    request deadline (``plait._retry.current_deadline``) passes, so the retry layer
+    needs no cancel scope per event.
+    """
+
+    enforces_deadline = True
+
+    def __init__(self, model_id: str, *, provider: str, options: Options) -> None:
+        self.name = f"{provider}:{model_id}"
+        self.model_id = model_id
+        self.provider = provider
+        self.options = options
+        self._wire = responses if options.api == "responses" else chat
+        self._parser = (
+            responses.StreamParser if options.api == "responses" else chat_stream.StreamParser
+        )
+        headers = {"content-type": "application/json", **options.headers}
+        if options.api_key:
+            headers["authorization"] = f"Bearer {options.api_key}"
+        kwargs: dict[str, Any] = {"base_url": options.base_url, "headers": headers}
+        for name in ("transport", "timeout", "limits"):
+            value = getattr(options, name)
+            if value is not None:
+                kwargs[name] = value
+        self._pool = ClientPool(kwargs)
+        self._secrets = (options.api_key,) if options.api_key else ()
+
+    def __repr__(self) -> str:
+        return f"OpenAIModel({self.name!r}, base_url={self.options.base_url!r})"
+
+    def _body(self, messages: Sequence[Any], params: Any, *, stream: bool) -> bytes:
+        if not self._secrets and self.options.base_url.rstrip("/") == OPENAI_BASE_URL:
+            raise AuthenticationFailed(
+                "no API key: set OPENAI_API_KEY or pass api_key", provider=self.provider
+            )
+        body = self._wire.build_request(
+            self.model_id, messages, params, self.options, stream=stream
+        )
+        return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+
+    async def request(self, messages: Sequence[Any], params: Any) -> ModelResponse:
+        """Ask once (not streamed) and parse the complete answer."""
+        content = self._body(messages, params, stream=False)
+        try:
+            response = await self._pool.get().post(self._wire.PATH, content=content)
+        except httpx.TransportError as exc:
+            raise map_transport_error(exc, provider=self.provider, secrets=self._secrets) from exc
+        if response.status_code >= 400:
+            raise error_from_response(
+                response.status_code,
+                response.headers,
+                response.content,
+                provider=self.provider,
+                secrets=self._secrets,
+            )
+        try:
+            data = json.loads(response.content)
+        except ValueError:
+            raise ProtocolError(
+                "the response is not valid JSON",
+                provider=self.provider,
+                status_code=response.status_code,
+            ) from None
+        if not isinstance(data, dict):
+            raise ProtocolError("the response is not a JSON object", provider=self.provider)
+        if data.get("error") and not data.get("choices") and not data.get("output"):
+            raise error_from_payload(data, provider=self.provider, secrets=self._secrets)
+        result: ModelResponse = self._wire.parse_response(data, provider=self.provider)
+        return result
+
+    async def stream(self, messages: Sequence[Any], params: Any) -> AsyncGenerator[Any, None]:
+        """Ask with ``stream: true``; yield deltas, then ``ResponseDone``."""
+        content = self._body(messages, params, stream=True)
+        deadline = current_deadline()
+        client = self._pool.get()
+        request = client.build_request("POST", self._wire.PATH, content=content)
+        parser = self._parser(provider=self.provider, secrets=self._secrets)
+        try:
+            response = await client.send(request, stream=True)
+        except httpx.TransportError as exc:
+            raise map_transport_error(exc, provider=self.provider, secrets=self._secrets) from exc
+        try:
+            if response.status_code >= 400:
+                body = await response.aread()
+                raise error_from_response(
+                    response.status_code,
+                    response.headers,
+                    body,
+                    provider=self.provider,
+                    secrets=self._secrets,
+                )
+            async with aclosing(aiter_sse(response, deadline=deadline)) as events:
+                async for event in events:
+                    # After the terminal event the body is drained, not abandoned, so
+                    # the connection goes back to the pool.
+                    if not parser.finished:
+                        for delta in parser.feed(event):
+                            yield delta
+            yield ResponseDone(parser.result())
+        except httpx.TransportError as exc:
+            error = map_transport_error(exc, provider=self.provider, secrets=self._secrets)
+            error.partial = parser.partial_text()
+            raise error from exc
+        except ProviderError as error:
+            if error.partial is None:
+                error.partial = parser.partial_text()
+            raise
+        finally:
+            await response.aclose()
+
+    async def aclose(self) -> None:
+        """Close this model's HTTP clients (idempotent)."""
+        await self._pool.aclose()

@@ -1,0 +1,333 @@
+"""The Responses API wire format: request body, response parsing, stream parsing.
+
+Reasoning items are kept whole in ``Thinking.provider_data["item"]`` (id, summary,
+encrypted content) and sent back before the turn's function calls, as the API requires.
+Output items plait does not model (web search, MCP, code interpreter, tool search) are
+kept in ``AssistantMessage.provider_data["items"]`` and not sent back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, cast
+
+from plait import (
+    AssistantMessage,
+    ContentFiltered,
+    ModelResponse,
+    ProtocolError,
+    SystemMessage,
+    TextDelta,
+    Thinking,
+    ThinkingDelta,
+    ToolCall,
+    ToolCallDelta,
+    ToolResultMessage,
+    Usage,
+    UserMessage,
+)
+
+if TYPE_CHECKING:
+    from plait._messages import FinishReason
+from plait._http import ServerSentEvent, error_from_payload
+
+from ._common import dig_int, loads_chunk, new_call_id, strict_compatible, tool_choice_name
+from .options import Options
+
+__all__ = ["PATH", "StreamParser", "build_request", "parse_response", "render_input"]
+
+PATH = "responses"
+_INCOMPLETE = {"max_output_tokens": "length", "content_filter": "content_filter"}
+_REASONING_KEYS = ("id", "summary", "encrypted_content")
+
+
+# --- request ---------------------------------------------------------------------------
+
+
+def _assistant_items(message: AssistantMessage) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    for thought in message.thinking:
+        item = (thought.provider_data or {}).get("item")
+        if isinstance(item, Mapping) and (item.get("id") or item.get("encrypted_content")):
+            sent = {k: item[k] for k in _REASONING_KEYS if item.get(k) is not None}
+            items.append({"type": "reasoning", "summary": [], **sent})
+    if message.text:
+        items.append(
+            {
+                "type": "message",
+                "role": "assistant",
+                "content": [{"type": "output_text", "text": message.text}],
+            }
+        )
+    for call in message.tool_calls:
+        items.append(
+            {
+                "type": "function_call",
+                "call_id": call.id,
+                "name": call.name,
+                "arguments": call.arguments,
+            }
+        )
+    return items
+
+
+def render_input(messages: Iterable[Any]) -> list[dict[str, Any]]:
+    """plait messages as Responses ``input`` items."""
+    items: list[dict[str, Any]] = []
+    for m in messages:
+        if isinstance(m, AssistantMessage):
+            items.extend(_assistant_items(m))
+        elif isinstance(m, ToolResultMessage):
+            items.append(
+                {"type": "function_call_output", "call_id": m.tool_call_id, "output": m.content}
+            )
+        elif isinstance(m, SystemMessage | UserMessage):
+            items.append({"role": m.role, "content": m.content})
+        else:
+            raise TypeError(f"cannot send a {type(m).__name__} to a Responses model")
+    return items
+
+
+def _tools(params: Any) -> list[dict[str, Any]]:
+    tools = []
+    for spec in params.tools:
+        tool: dict[str, Any] = {
+            "type": "function",
+            "name": spec.name,
+            "description": spec.description,
+        }
+        tool["parameters"] = dict(spec.parameters)
+        if spec.strict is not None:
+            tool["strict"] = spec.strict
+        tools.append(tool)
+    return tools
+
+
+def _format(output: Any, options: Options) -> dict[str, Any]:
+    schema = dict(output.schema)
+    if options.json_schema_mode == "json_object":
+        return {"type": "json_object"}
+    strict = output.strict if output.strict is not None else strict_compatible(schema)
+    return {"type": "json_schema", "name": output.name, "schema": schema, "strict": strict}
+
+
+def _settings(body: dict[str, Any], params: Any) -> None:
+    # The Responses API has no seed or stop; they are not sent (see docs/providers.md).
+    s = params.settings
+    for name in ("temperature", "top_p"):
+        value = getattr(s, name)
+        if value is not None:
+            body[name] = value
+    if s.max_tokens is not None:
+        body["max_output_tokens"] = s.max_tokens
+    if s.tool_choice is not None:
+        chosen = tool_choice_name(s.tool_choice)
+        body["tool_choice"] = (
+            s.tool_choice if chosen is None else {"type": "function", "name": chosen}
+        )
+    if s.parallel_tool_calls is not None and params.tools:
+        body["parallel_tool_calls"] = s.parallel_tool_calls
+    body.update(s.extra)
+
+
+def build_request(
+    model_id: str, messages: Sequence[Any], params: Any, options: Options, *, stream: bool
+) -> dict[str, Any]:
+    """The JSON body of ``POST responses``."""
+    body: dict[str, Any] = {"model": model_id, "input": render_input(messages)}
+    if params.tools:
+        body["tools"] = _tools(params)
+    if params.output is not None:
+        body["text"] = {"format": _format(params.output, options)}
+    if options.store is not None:
+        body["store"] = options.store
+        if options.store is False:
+            body["include"] = ["reasoning.encrypted_content"]
+    if options.reasoning is not None:
+        body["reasoning"] = dict(options.reasoning)
+    if stream:
+        body["stream"] = True
+    _settings(body, params)
+    return body
+
+
+# --- response --------------------------------------------------------------------------
+
+
+def parse_usage(usage: Any) -> Usage:
+    """Responses usage, with cached input and reasoning output tokens."""
+    if not isinstance(usage, Mapping):
+        return Usage(requests=1)
+    return Usage(
+        requests=1,
+        input_tokens=dig_int(usage, "input_tokens"),
+        output_tokens=dig_int(usage, "output_tokens"),
+        cache_read_tokens=dig_int(usage, "input_tokens_details", "cached_tokens"),
+        reasoning_tokens=dig_int(usage, "output_tokens_details", "reasoning_tokens"),
+    )
+
+
+def _reasoning(item: Mapping[str, Any]) -> Thinking:
+    parts = [p.get("text") or "" for p in item.get("summary") or () if isinstance(p, Mapping)]
+    if not any(parts):
+        parts = [p.get("text") or "" for p in item.get("content") or () if isinstance(p, Mapping)]
+    kept = {k: item[k] for k in (*_REASONING_KEYS, "content") if item.get(k) is not None}
+    return Thinking(text="\n\n".join(p for p in parts if p), provider_data={"item": kept})
+
+
+def _message(item: Mapping[str, Any], text: list[str], refusal: list[str]) -> None:
+    for part in item.get("content") or ():
+        if not isinstance(part, Mapping):
+            continue
+        if part.get("type") == "refusal":
+            refusal.append(part.get("refusal") or "")
+        elif isinstance(part.get("text"), str):
+            text.append(part["text"])
+
+
+def _finish(data: Mapping[str, Any], has_tools: bool) -> tuple[str, str | None]:
+    status = data.get("status")
+    if status == "incomplete":
+        reason = (data.get("incomplete_details") or {}).get("reason")
+        return _INCOMPLETE.get(str(reason), "incomplete"), str(reason or status)
+    return ("tool_calls" if has_tools else "stop"), (None if status is None else str(status))
+
+
+def parse_response(data: Mapping[str, Any], *, provider: str) -> ModelResponse:
+    """A complete ``response`` object (the non-streamed answer, or ``response.completed``)."""
+    if data.get("status") == "failed":
+        raise error_from_payload({"error": data.get("error") or {}}, provider=provider)
+    output = data.get("output")
+    if not isinstance(output, list):
+        raise ProtocolError("the response has no output", provider=provider)
+    text: list[str] = []
+    refusal: list[str] = []
+    calls: list[ToolCall] = []
+    thinking: list[Thinking] = []
+    other: list[Any] = []
+    for item in output:
+        kind = item.get("type") if isinstance(item, Mapping) else None
+        if kind == "message":
+            _message(item, text, refusal)
+        elif kind == "function_call":
+            calls.append(
+                ToolCall(
+                    id=item.get("call_id") or item.get("id") or new_call_id(),
+                    name=item.get("name") or "",
+                    arguments=item.get("arguments") or "{}",
+                )
+            )
+        elif kind == "reasoning":
+            thinking.append(_reasoning(item))
+        else:
+            other.append(item)
+    finish, raw = _finish(data, bool(calls))
+    joined = "".join(text)
+    if refusal and finish == "stop":
+        finish = "refusal"
+    if finish == "content_filter" and not joined and not calls:
+        raise ContentFiltered("the content filter withheld the answer", provider=provider)
+    message = AssistantMessage(
+        text=joined,
+        tool_calls=calls,
+        thinking=thinking,
+        refusal="".join(refusal) or None,
+        provider_data={"items": other} if other else None,
+    )
+    return ModelResponse(
+        message=message,
+        usage=parse_usage(data.get("usage")),
+        finish_reason=cast("FinishReason", finish),
+        raw_finish_reason=raw,
+        model=data.get("model") if isinstance(data.get("model"), str) else None,
+        response_id=data.get("id") if isinstance(data.get("id"), str) else None,
+    )
+
+
+# --- stream ----------------------------------------------------------------------------
+
+_TERMINAL = frozenset({"response.completed", "response.incomplete"})
+_THINKING_DELTAS = frozenset(
+    {"response.reasoning_summary_text.delta", "response.reasoning_text.delta"}
+)
+
+
+class StreamParser:
+    """Turns Responses stream events into deltas, then one ``ModelResponse``.
+
+    Complete only at ``response.completed`` / ``response.incomplete``;
+    ``response.failed`` and ``error`` events raise the mapped error; anything less is a
+    ``ProtocolError`` (incomplete) from ``result()``.
+    """
+
+    def __init__(self, *, provider: str, secrets: Sequence[str] = ()) -> None:
+        self.provider = provider
+        self.secrets = secrets
+        self.finished = False
+        self._text: list[str] = []
+        self._calls: dict[Any, int] = {}
+        self._items: dict[int, Any] = {}
+        self._final: Mapping[str, Any] | None = None
+
+    def partial_text(self) -> str:
+        return "".join(self._text)
+
+    def feed(self, event: ServerSentEvent) -> list[Any]:
+        if not event.data or event.data == "[DONE]":
+            return []
+        data = loads_chunk(event.data, provider=self.provider)
+        if not isinstance(data, dict):
+            raise ProtocolError("a stream event is not a JSON object", provider=self.provider)
+        kind = data.get("type") or event.event
+        if kind == "response.output_text.delta":
+            delta = data.get("delta") or ""
+            self._text.append(delta)
+            return [TextDelta(delta)] if delta else []
+        if kind == "response.function_call_arguments.delta":
+            pos = self._calls.get(data.get("output_index"), self._calls.get(data.get("item_id")))
+            if pos is None:
+                raise ProtocolError(
+                    "arguments for an unknown function call", provider=self.provider
+                )
+            return [ToolCallDelta(pos, None, None, data.get("delta") or "")]
+        if kind in _THINKING_DELTAS:
+            thought = data.get("delta") or ""
+            return [ThinkingDelta(thought)] if thought else []
+        return self._lifecycle(kind, data)
+
+    def _lifecycle(self, kind: Any, data: Mapping[str, Any]) -> list[Any]:
+        if kind == "response.output_item.added":
+            item = data.get("item") or {}
+            if item.get("type") == "function_call":
+                pos = len(set(self._calls.values()))
+                self._calls[data.get("output_index")] = pos
+                self._calls[item.get("id")] = pos
+                return [
+                    ToolCallDelta(
+                        pos, item.get("call_id"), item.get("name"), item.get("arguments") or ""
+                    )
+                ]
+        elif kind == "response.output_item.done":
+            self._items[int(data.get("output_index") or 0)] = data.get("item")
+        elif kind in _TERMINAL:
+            self._final = data.get("response") or {}
+            self.finished = True
+        elif kind == "response.failed":
+            error = (data.get("response") or {}).get("error") or {}
+            raise error_from_payload({"error": error}, provider=self.provider, secrets=self.secrets)
+        elif kind == "error":
+            raise error_from_payload(data, provider=self.provider, secrets=self.secrets)
+        return []
+
+    def result(self) -> ModelResponse:
+        if self._final is None:
+            raise ProtocolError(
+                "the stream ended before response.completed (incomplete)",
+                provider=self.provider,
+                partial=self.partial_text(),
+            )
+        final = dict(self._final)
+        if not final.get("output") and self._items:
+            final["output"] = [self._items[k] for k in sorted(self._items)]
+        final.setdefault("output", [])
+        return parse_response(final, provider=self.provider)

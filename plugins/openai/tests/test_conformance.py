@@ -1,0 +1,38 @@
+"""plait-openai passes plait's provider conformance suite, for both of its APIs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from plait import Model
+from plait.testing.conformance import CONFORMANCE_KEY, ProviderConformance, WireAdapter
+from plait_openai.provider import OpenAIProvider
+from plait_openai.testing import ChatWire, ResponsesWire
+
+
+class TestChatConformance(ProviderConformance):
+    @pytest.fixture
+    def make_model(self) -> Callable[[str], Model]:
+        provider = OpenAIProvider("openai", api="chat")
+        return lambda base_url: provider.model(
+            "gpt-test", base_url=f"{base_url}/v1", api_key=CONFORMANCE_KEY
+        )
+
+    @pytest.fixture
+    def wire(self) -> WireAdapter:
+        return ChatWire()
+
+
+class TestResponsesConformance(ProviderConformance):
+    @pytest.fixture
+    def make_model(self) -> Callable[[str], Model]:
+        provider = OpenAIProvider("openai-responses", api="responses")
+        return lambda base_url: provider.model(
+            "gpt-test", base_url=f"{base_url}/v1", api_key=CONFORMANCE_KEY
+        )
+
+    @pytest.fixture
+    def wire(self) -> WireAdapter:
+        return ResponsesWire()
