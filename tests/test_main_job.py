@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -16,6 +18,7 @@ def _env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith(("PLAIT_", "OPENAI_"))}
 
 
+@pytest.mark.timeout(600)  # a real model in a subprocess: slow on a loaded machine
 def test_weather_agent_example_ends_with_a_validated_forecast() -> None:
     result = subprocess.run(
         [sys.executable, str(ROOT / "examples" / "weather_agent.py")],
@@ -34,6 +37,7 @@ def test_weather_agent_example_ends_with_a_validated_forecast() -> None:
     assert forecast["sky"] in {"sunny", "cloudy", "rainy"}
 
 
+@pytest.mark.timeout(600)
 def test_plait_run_on_the_local_model_streams_and_validates(tmp_path: Path) -> None:
     (tmp_path / "weather.py").write_text(
         "from typing import Literal\n"
@@ -46,6 +50,8 @@ def test_plait_run_on_the_local_model_streams_and_validates(tmp_path: Path) -> N
         "    temperature_c: float\n"
         "    sky: Literal['sunny', 'cloudy', 'rainy']\n"
     )
+    # pin the local model's sampling (plait-local samples at 0.2): the same run every time
+    (tmp_path / "plait.toml").write_text("[plugin.local]\ntemperature = 0.0\n")
     code = "import sys; from plait._cli import main; sys.exit(main())"
     result = subprocess.run(
         [
