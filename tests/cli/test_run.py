@@ -15,7 +15,7 @@ def test_live_output_shows_tool_calls_results_completion_and_the_result(cli) -> 
     assert '→ get_weather({"city": "Paris"})' in out
     assert "← get_weather: Sunny, 21C in Paris" in out
     assert "● complete: success — sunny" in out
-    assert "status: success (completed)" in out or "status: success" in out
+    assert "status: success (completion)" in out
     assert '"sky": "sunny"' in out
     assert out.index("→ get_weather") < out.index("← get_weather") < out.index("status:")
 

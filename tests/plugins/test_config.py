@@ -32,9 +32,7 @@ def test_plait_toml_wins_over_pyproject_and_is_found_from_a_subfolder(tmp_path: 
 
 def test_pyproject_without_tool_plait_is_skipped(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n')
-    assert find_config_file(tmp_path) is None or find_config_file(tmp_path) != (
-        tmp_path / "pyproject.toml"
-    )
+    assert find_config_file(tmp_path) != tmp_path / "pyproject.toml"
 
 
 def test_environment_overrides_the_file(tmp_path: Path) -> None:

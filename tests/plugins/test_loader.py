@@ -216,7 +216,7 @@ def test_missing_object_names_the_plugin_that_failed_to_provide_it() -> None:
     kernel = make_kernel(entry_points=eps, strict=False)
     with pytest.raises(plait.PluginImportError):
         kernel.get("tools", "weather")
-    with pytest.raises(plait.ModelNotConfigured, match="weather"):
+    with pytest.raises(plait.ConfigError, match="weather"):
         kernel.get("tools", "forecast")
 
 

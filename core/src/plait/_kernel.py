@@ -17,6 +17,7 @@ from ._builtins import BUILTINS
 from ._config import PlaitConfig, load_config
 from ._contracts import EventHandler, Executor, Guardrail, Model, Provider, Store, Tool, Verifier
 from ._errors import (
+    ConfigError,
     ModelNotConfigured,
     PluginError,
     PluginErrors,
@@ -187,7 +188,9 @@ class Kernel:
             hint = "; these plugins failed and may have provided it: " + ", ".join(
                 f"{i.name} ({i.error.kind if i.error else 'failed'})" for i in failed
             )
-        return ModelNotConfigured(f"no {kind} named {name!r} (registered: {known}){hint}")
+        message = f"no {kind} named {name!r} (registered: {known}){hint}"
+        # a missing provider means no model can be had; anything else is a wrong name
+        return ModelNotConfigured(message) if label == "providers" else ConfigError(message)
 
     def function_tool(self, fn: Any) -> Tool:
         """The ``Tool`` adapted from a plain function, built once per kernel and function."""
