@@ -62,6 +62,22 @@ async def test_lock_held_past_busy_timeout_is_a_clear_error(tmp_path: Path) -> N
         assert (await conn.append_step("r", Step(kind="check"))).seq == 1
 
 
+async def test_connections_racing_to_create_a_new_file_all_succeed(tmp_path: Path) -> None:
+    """Switching a new file to WAL answers SQLITE_BUSY at once, without the busy handler,
+    while another connection is creating it: the store waits instead of failing."""
+    for attempt in range(40):
+        url = f"sqlite:///{tmp_path / f'race{attempt}.db'}"
+
+        async def one(url: str = url) -> None:
+            async with SQLiteStore().open(url) as conn:
+                await conn.get_or_create_thread("t")
+
+        async with anyio.create_task_group() as tg:
+            for _ in range(4):
+                tg.start_soon(one)
+        assert _query(tmp_path / f"race{attempt}.db", "PRAGMA journal_mode") == [("wal",)]
+
+
 async def test_a_file_that_is_not_a_database(tmp_path: Path) -> None:
     path = tmp_path / "plait.db"
     path.write_bytes(b"this is a text file, not SQLite" * 100)

@@ -9,6 +9,7 @@ created on first use, and migrations run then — never at import or at ``open``
 from __future__ import annotations
 
 import sqlite3
+import time
 
 from ._connection import SqlConnection
 from ._engine import Dialect, SqlEngine
@@ -62,7 +63,7 @@ def _connect(target: SQLiteTarget) -> SqlEngine:
     )
     try:
         conn.execute(f"PRAGMA busy_timeout = {int(target.busy_timeout * 1000)}")
-        conn.execute("PRAGMA journal_mode = WAL")
+        _enable_wal(conn, target.busy_timeout)
         conn.execute(f"PRAGMA synchronous = {target.synchronous.upper()}")
         engine = SqlEngine(conn, SQLITE_DIALECT, target.label)
         migrate(engine)
@@ -70,6 +71,27 @@ def _connect(target: SQLiteTarget) -> SqlEngine:
         conn.close()
         raise
     return engine
+
+
+def _enable_wal(conn: sqlite3.Connection, timeout: float) -> None:
+    """Switch to WAL, waiting up to ``timeout`` for other connections to let go.
+
+    Changing the journal mode needs the database to itself, and SQLite answers
+    ``SQLITE_BUSY`` at once — without calling the busy handler — when another
+    connection is opening the same new file. So the wait is done here.
+    """
+    deadline = time.monotonic() + timeout
+    delay = 0.001
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
+            if code not in _BUSY_CODES or time.monotonic() + delay > deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.05)
 
 
 def map_sqlite_error(exc: BaseException, target: SQLiteTarget) -> StoreError | None:
