@@ -4,8 +4,9 @@ Model ids choose the behaviour: ``bench-tool`` answers a tool call first and the
 text once the last message is a tool result (JSON, or SSE when ``stream`` is set);
 ``bench-stream`` streams 500 text chunks; a conversation whose first message contains
 ``[slow]`` is answered after ``SLOW_SECONDS`` (to hold runs in flight while memory is
-measured). Responses are
-rendered once; the server does as little work per request as it can.
+measured), and ``GET /held`` answers how many such requests it holds now, so the client
+measures once every run is really in flight. Responses are rendered once; the server
+does as little work per request as it can.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import socket
 from typing import Any
 
 STREAM_CHUNKS = 500
-SLOW_SECONDS = 4.0
+SLOW_SECONDS = 60.0  # the client measures, then cancels its runs
 FINAL_TEXT = "The weather in Paris is sunny, 21 degrees."
 CALL = {
     "id": "call_1",
@@ -107,10 +108,19 @@ def answer(body: dict[str, Any]) -> tuple[bytes, float]:
     return RESPONSES[kind, stream], SLOW_SECONDS if slow else 0.0
 
 
-class _Protocol(asyncio.Protocol):
+class _Held:
+    """How many slow requests the server holds (one per server process)."""
+
     def __init__(self) -> None:
+        self.count = 0
+
+
+class _Protocol(asyncio.Protocol):
+    def __init__(self, held: _Held) -> None:
         self.buffer = b""
         self.transport: asyncio.Transport | None = None
+        self.held = held
+        self.timers: list[asyncio.TimerHandle] = []
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
@@ -128,11 +138,28 @@ class _Protocol(asyncio.Protocol):
                 return
             body = self.buffer[end + 4 : end + 4 + size]
             self.buffer = self.buffer[end + 4 + size :]
+            if head.startswith(b"get /held "):
+                self._write(_http(json.dumps({"held": self.held.count}).encode(), JSON))
+                continue
             response, delay = answer(json.loads(body) if body else {})
             if delay:
-                asyncio.get_running_loop().call_later(delay, self._write, response)
+                self.held.count += 1
+                loop = asyncio.get_running_loop()
+                self.timers.append(loop.call_later(delay, self._release, response))
             else:
                 self._write(response)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.transport = None
+        for timer in self.timers:  # the client gave up: these are held no more
+            timer.cancel()
+            self.held.count -= 1
+        self.timers.clear()
+
+    def _release(self, response: bytes) -> None:
+        self.timers.pop(0)
+        self.held.count -= 1
+        self._write(response)
 
     def _write(self, response: bytes) -> None:
         if self.transport is not None and not self.transport.is_closing():
@@ -143,7 +170,10 @@ def serve(sock: socket.socket) -> None:
     """Serve forever on an already bound, listening socket (run in its own process)."""
 
     async def main() -> None:
-        server = await asyncio.get_running_loop().create_server(_Protocol, sock=sock, backlog=4096)
+        held = _Held()
+        server = await asyncio.get_running_loop().create_server(
+            lambda: _Protocol(held), sock=sock, backlog=4096
+        )
         async with server:
             await server.serve_forever()
 

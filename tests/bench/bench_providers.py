@@ -10,13 +10,14 @@ Each client runs in a fresh process of its own, interleaved round by round
 * CPU per tool run: ``time.process_time`` around N sequential tool round trips
   (call 1 answers a tool call, call 2 the final text), client process only;
 * runs/s at each concurrency (C workers sharing one client, ``max(runs, C)`` runs);
-* memory per in-flight run: tracemalloc, C runs held in flight by a slow server;
+* memory per in-flight run: tracemalloc growth once the slow server holds all C runs;
 * CPU per streamed chunk: N streams of 500 chunks, process time / chunks.
 
 Clients: ``raw`` (hand-written httpx loop, the baseline), ``plait-model`` (plait-openai
 model through ``request_with_retry`` / ``stream_with_retry``), ``plait-run`` (the full
-``plait.arun`` loop: it streams every turn), and, when the optional ``bench`` dependency
-group is installed, ``pydantic-ai`` and ``openai-agents``. Figures are medians over
+``plait.arun`` loop, unwatched: unstreamed turns, like the peers' ``run``), and, when
+the optional ``bench`` dependency group is installed, ``pydantic-ai`` and
+``openai-agents``. Figures are medians over
 rounds; ratios are to ``raw``.
 """
 
@@ -318,29 +319,43 @@ async def _fresh_memory(name: str, base: str, n: int) -> float:
     await client.setup(base)
     try:
         await client.tool_run()
-        return await _memory(client, n)
+        return await _memory(client, n, base)
     finally:
         await client.aclose()
 
 
-async def _memory(client: Any, n: int) -> float:
-    """tracemalloc growth while ``n`` runs wait for the slow server, per run.
+async def _memory(client: Any, n: int, base: str) -> float:
+    """tracemalloc growth once all ``n`` runs are held by the slow server, per run.
 
-    tracemalloc slows allocation-heavy code a lot, so it only runs while the runs are
-    being started and held by the server; it is stopped before they complete.
+    The server says how many requests it holds (``GET /held``), so the figure is taken
+    when every run is really in flight: after a fixed wait, a client slowed down by
+    tracemalloc would be caught with only part of its runs started (and look small).
+    tracemalloc runs only meanwhile; then the runs are cancelled.
     """
-    gc.collect()
-    tracemalloc.start()
-    base = tracemalloc.get_traced_memory()[0]
-    peak = 0
-    async with anyio.create_task_group() as tg:
-        for _ in range(n):
-            tg.start_soon(client.tool_run, SLOW_PROMPT)
-        for _ in range(int((SLOW_SECONDS - 0.5) / 0.1)):  # the server holds every request
-            await anyio.sleep(0.1)
-            peak = max(peak, tracemalloc.get_traced_memory()[0])
-        tracemalloc.stop()
-    return (peak - base) / n
+    async with httpx.AsyncClient(base_url=base) as probe:
+
+        async def held() -> int:
+            return int((await probe.get("/held")).json()["held"])
+
+        before = await held()
+        gc.collect()
+        tracemalloc.start()
+        start = tracemalloc.get_traced_memory()[0]
+        try:
+            async with anyio.create_task_group() as tg:
+                for _ in range(n):
+                    tg.start_soon(client.tool_run, SLOW_PROMPT)
+                with anyio.fail_after(SLOW_SECONDS / 2):
+                    while await held() < before + n:  # noqa: ASYNC110 (another process)
+                        await anyio.sleep(0.05)
+                used = 0
+                for _ in range(3):  # settled: the last sends have returned
+                    await anyio.sleep(0.1)
+                    used = max(used, tracemalloc.get_traced_memory()[0] - start)
+                tg.cancel_scope.cancel()
+        finally:
+            tracemalloc.stop()
+    return used / n
 
 
 # --- orchestration: server process, one process per client and round ------------------------

@@ -14,6 +14,7 @@ from plait.testing import ScriptedModel, Turn
 
 HANG = Turn(text="too late", delay=30.0)  # nothing streams for 30 s
 ONE_TRY = RetryPolicy(attempts=1)
+STREAMED = ModelSettings(first_event_timeout=0.05, stream=True)  # the deadline guards streams
 
 
 def test_the_first_event_deadline_has_a_finite_default() -> None:
@@ -30,7 +31,7 @@ def test_a_model_silent_before_its_first_event_times_out_the_attempt(kernel: Ker
         "x",
         model=model,
         kernel=kernel,
-        settings=ModelSettings(first_event_timeout=0.05),
+        settings=STREAMED,
         retry_policy=ONE_TRY,
         raise_on_failure=False,
     )
@@ -46,7 +47,7 @@ def test_a_missed_first_event_is_retried_then_raised(kernel: Kernel) -> None:
             "x",
             model=model,
             kernel=kernel,
-            settings=ModelSettings(first_event_timeout=0.05),
+            settings=STREAMED,
             retry_policy=RetryPolicy(attempts=2, base_delay=0.0, max_delay=0.0),
         )
     assert len(model.requests) == 2  # AttemptTimeout is retried by the retry layer
@@ -58,10 +59,38 @@ def test_a_retried_first_event_can_succeed(kernel: Kernel) -> None:
         "x",
         model=model,
         kernel=kernel,
-        settings=ModelSettings(first_event_timeout=0.05),
+        settings=STREAMED,
         retry_policy=RetryPolicy(attempts=2, base_delay=0.0, max_delay=0.0),
     )
     assert result.output == "on time" and len(model.requests) == 2
+
+
+def test_an_unwatched_unstreamed_turn_is_not_bound_by_the_first_event_deadline(
+    kernel: Kernel,
+) -> None:
+    """Unstreamed, the whole answer is the first event: only the request deadline applies."""
+    model = ScriptedModel([Turn(text="slow but whole", delay=0.3)])
+    result = plait.run(
+        "x", model=model, kernel=kernel, settings=ModelSettings(first_event_timeout=0.05)
+    )
+    assert result.output == "slow but whole"
+
+
+@pytest.mark.parametrize("stream", [None, False, True])
+def test_the_request_deadline_is_absolute_streamed_or_not(
+    kernel: Kernel, stream: bool | None
+) -> None:
+    model = ScriptedModel([HANG])
+    start = time.monotonic()
+    with pytest.raises(RequestTimeout):
+        plait.run(
+            "x",
+            model=model,
+            kernel=kernel,
+            settings=ModelSettings(timeout=0.1, first_event_timeout=None, stream=stream),
+            retry_policy=ONE_TRY,
+        )
+    assert time.monotonic() - start < 5
 
 
 def test_the_request_deadline_is_absolute(kernel: Kernel) -> None:
@@ -78,7 +107,9 @@ def test_the_request_deadline_is_absolute(kernel: Kernel) -> None:
 
 def test_agent_settings_carry_the_first_event_deadline(kernel: Kernel) -> None:
     agent: plait.Agent[str] = plait.Agent(
-        "a", settings=ModelSettings(first_event_timeout=0.05, temperature=0.1), kernel=kernel
+        "a",
+        settings=ModelSettings(first_event_timeout=0.05, temperature=0.1, stream=True),
+        kernel=kernel,
     )
     result = agent.run(
         "x",

@@ -60,6 +60,9 @@ MIN_SECRET_LENGTH = 6
 """Shorter environment values are not masked: ``"1"`` or ``"true"`` are not secrets."""
 
 
+_NONE: frozenset[str] = frozenset()
+
+
 class Redactor:
     """A redaction policy: patterns, literal secrets and environment secrets, one mask.
 
@@ -95,13 +98,13 @@ class Redactor:
     ) -> None:
         self.mask = mask
         self._patterns = tuple(patterns)
-        self._secrets = {s for s in secrets if s}
+        self._secrets = frozenset(s for s in secrets if s) if secrets else _NONE
         self._env = env
         self._suffixes = tuple(env_suffixes)
         self._regex: re.Pattern[str] | None = None
         self._prefilter: re.Pattern[str] | None = None
         self._literals: list[str] = []
-        self._firsts: frozenset[str] = frozenset()
+        self._firsts: frozenset[str] = _NONE
         self._longest = 0
 
     def _compile(self) -> re.Pattern[str]:
@@ -236,11 +239,9 @@ class StreamRedactor:
 
 def env_secrets(environ: Mapping[str, str], suffixes: tuple[str, ...]) -> list[str]:
     """The values of the variables in ``environ`` whose names mark them as secrets."""
-    return [
-        value
-        for name, value in environ.items()
-        if name.endswith(suffixes) and len(value) >= MIN_SECRET_LENGTH
-    ]
+    # names first: only the few secret-looking variables have their values decoded
+    values = [environ[name] for name in environ if name.endswith(suffixes)]
+    return [v for v in values if len(v) >= MIN_SECRET_LENGTH]
 
 
 def policy_from(option: Any) -> TextPolicy | None:

@@ -22,8 +22,12 @@ class ModelSettings(BaseModel):
     ``timeout`` is the absolute deadline of one request in seconds (all retries
     included); ``first_event_timeout`` bounds the wait for the first streamed event of
     each attempt (a missed one is an ``AttemptTimeout``, retried by the kernel's retry
-    layer); the run's ``Limits.seconds`` caps both. ``extra`` is passed to the provider
-    unchanged (provider-specific fields).
+    layer); the run's ``Limits.seconds`` caps both. ``stream`` chooses how the run loop
+    asks: ``None`` (the default) streams a turn only when the run is watched (``stream``,
+    ``start``, event handlers) and asks unstreamed otherwise, like the peers' ``run``;
+    ``True`` always streams (the first-event deadline then guards every turn); ``False``
+    never does (watchers get each answer as one delta). ``extra`` is passed to the
+    provider unchanged (provider-specific fields).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -37,6 +41,7 @@ class ModelSettings(BaseModel):
     parallel_tool_calls: bool | None = None
     timeout: float | None = Field(default=None, gt=0)
     first_event_timeout: float | None = Field(default=60.0, gt=0)
+    stream: bool | None = None
     extra: dict[str, Any] = Field(default_factory=dict)
 
     def merge(self, other: ModelSettings | None) -> ModelSettings:

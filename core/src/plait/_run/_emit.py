@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import inspect
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 from typing import Any
 
@@ -174,7 +174,7 @@ def _is_async(fn: Callable[..., Any]) -> bool:
 class HandlerPump:
     """Runs each handler in its own task for the lifetime of a task group."""
 
-    def __init__(self, handlers: list[Any], emitter: Emitter) -> None:
+    def __init__(self, handlers: Sequence[Any], emitter: Emitter) -> None:
         self.queues = [_HandlerQueue(h, emitter) for h in handlers]
         self.emitter = emitter
         for q in self.queues:

@@ -100,7 +100,7 @@ async def step_verify(st: RunState) -> Step:
         return Step("verify", st.turns)
     completion = st.completion or Completion(result=st.output)
     verdicts = await run_verifiers(st.verifiers, completion, st.context())
-    st.verdicts.extend(verdicts)
+    st.verdicts += tuple(verdicts)
     for v in verdicts:
         st.emitter.emit(
             "verdict",

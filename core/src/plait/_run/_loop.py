@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from contextvars import ContextVar
 from time import perf_counter
 from typing import TYPE_CHECKING, Any, Literal
@@ -57,24 +57,22 @@ async def advance(
     The scope carries the run's deadline (the ``seconds`` limit) and is what
     ``cancel("now")`` cancels; one scope for many steps keeps the loop cheap.
     """
-    step = Step("start", st.turns)
-    token = CURRENT_RUN.set(st)  # tools that start runs make sub-runs of this one
-    try:
-        return await _advance(st, until_done, on_step, step)
-    finally:
-        CURRENT_RUN.reset(token)
-
-
-async def _advance(
-    st: RunState, until_done: bool, on_step: Callable[[Step], None] | None, step: Step
-) -> Step:
+    step: Step | None = None
+    # one function, not two: each coroutine frame is memory held per run in flight
     while st.phase != "done":
         with anyio.CancelScope(deadline=st.deadline or math.inf) as scope:
             st.scope = scope
             if st.cancel_requested == "now":
                 scope.cancel()
             while _running(st):
-                step = await STEPS[st.phase](st)
+                # code that may start runs (tools, checks, approvals) sees this run as
+                # their parent; a plain model request holds no context token meanwhile
+                token = None if _plain_model_step(st) else CURRENT_RUN.set(st)
+                try:
+                    step = await STEPS[st.phase](st)
+                finally:
+                    if token is not None:
+                        CURRENT_RUN.reset(token)
                 if st.recorder is not None:  # one store transaction per completed step
                     await st.recorder.after_step(st, step)
                 if on_step is not None:
@@ -83,14 +81,24 @@ async def _advance(
                     break
         st.scope = None
         if scope.cancelled_caught:
-            step = await _interrupted(st)
+            token = CURRENT_RUN.set(st)
+            try:
+                step = await _interrupted(st)
+            finally:
+                CURRENT_RUN.reset(token)
             if st.recorder is not None:
                 await st.recorder.after_step(st, step)
             if on_step is not None:
                 on_step(step)
         if not until_done:
             break
-    return step
+    return step if step is not None else Step("start", st.turns)
+
+
+def _plain_model_step(st: RunState) -> bool:
+    """A model turn with no input guardrail pending: only the model runs (runs started
+    from a model are not linked as sub-runs; tools, checks and approvals are)."""
+    return st.phase == "model" and (st.input_checked or "input" not in st.guardrails)
 
 
 def _link_to_parent(st: RunState, parent: RunState | None) -> None:
@@ -129,7 +137,7 @@ class Runner:
         self.options = options
         self.state: RunState | None = None
         self.sinks: list[Sink] = []
-        self.handlers: list[Any] = []
+        self.handlers: Sequence[Any] = ()
         self._kernel: Kernel | None = None
         self._owns_kernel = False
         self._early_cancel: Literal["after_turn", "now"] | None = None
@@ -163,8 +171,10 @@ class Runner:
                 seconds = min(seconds, st.expires - time.monotonic())
             st.expires = time.monotonic() + seconds
             st.deadline = anyio.current_time() + seconds
-        st.emitter.sinks.extend(self.sinks)
-        self.handlers = [*kernel.event_handlers(), *(self.options.get("handlers") or ())]
+        st.emitter.sinks = self.sinks  # one list: sinks added later reach the run too
+        handlers = kernel.event_handlers()
+        given = self.options.get("handlers")
+        self.handlers = [*handlers, *given] if given else handlers
         if self._early_cancel is not None:
             st.cancel_requested = self._early_cancel
         self.state = st
@@ -191,15 +201,28 @@ class Runner:
             tg.cancel_scope.cancel()
         return step
 
+    def all_steps(
+        self, st: RunState, on_step: Callable[[Step], None] | None = None
+    ) -> Awaitable[Step]:
+        """Every step to the end: ``advance`` itself when no handler needs the pump
+        (not a coroutine: no frame of its own held while the run is in flight)."""
+        if self.handlers:
+            return self.steps(st, until_done=True, on_step=on_step)
+        return advance(st, until_done=True, on_step=on_step)
+
+    def outcome(self, st: RunState) -> Result[Any]:
+        """The ended run's ``Result``, or its exception as the options ask."""
+        assert st.result is not None
+        return raise_for_outcome(st, st.result)
+
     async def drive(self, on_step: Callable[[Step], None] | None = None) -> Result[Any]:
         """Run every step to the end, with handlers; raise as the options ask."""
         st = await self.aprepare()
         try:
-            await self.steps(st, until_done=True, on_step=on_step)
+            await self.all_steps(st, on_step)
         finally:
             await self.close()
-        assert st.result is not None
-        return raise_for_outcome(st, st.result)
+        return self.outcome(st)
 
     async def aprepare(self) -> RunState:
         """``prepare``, after loading what a recorded run needs (thread, store, resume)."""

@@ -1,13 +1,15 @@
-"""One model request: streamed through the kernel's retry layer, deltas turned into events.
+"""One model request, streamed or not, its pieces turned into events.
 
-The loop always asks the model for a stream (``plait._retry.stream_with_retry``): every
-entry point then sees the same events in the same order, and streamed structured output
-can be shown partially. Only a complete ``ResponseDone`` becomes part of the history.
+A turn is streamed (``plait._retry.stream_with_retry``) when somebody watches the run
+(a sink: ``plait.stream``, ``plait.start``, event handlers) or ``ModelSettings.stream``
+is true; otherwise it is one unstreamed request (``request_with_retry``), which costs
+less CPU and memory per turn. Watchers see the same events either way: an unstreamed
+answer arrives as one delta of each kind. Only a complete response becomes history.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from typing import Any
 
 from .._contracts import RequestParams
@@ -15,17 +17,18 @@ from .._messages import (
     Message,
     ModelResponse,
     ResponseDone,
+    StreamEvent,
     TextDelta,
     ThinkingDelta,
     ToolCallDelta,
 )
 from .._redact import StreamRedactor
-from .._retry import stream_with_retry
+from .._retry import request_with_retry, stream_with_retry
 from ._budget import charge_usage
 from ._completion import COMPLETE
-from ._state import RunState
+from ._state import PartialOutput, RunState
 
-__all__ = ["ask_model", "usage_data"]
+__all__ = ["answered", "ask_model", "usage_data"]
 
 
 def usage_data(st: RunState) -> dict[str, Any]:
@@ -38,54 +41,39 @@ def usage_data(st: RunState) -> dict[str, Any]:
     }
 
 
-async def ask_model(
+def ask_model(
     st: RunState, messages: Sequence[Message], params: RequestParams
-) -> ModelResponse:
-    """Ask the model once (with retries) and return its complete response."""
-    emit = st.emitter.emit
-    partial = st.partial
-    partial.reset()
-    emit("model.request", {"turn": st.turns, "messages": len(messages), "tools": len(params.tools)})
-    response: ModelResponse | None = None
+) -> Awaitable[ModelResponse]:
+    """Ask the model once (with retries); await it, then pass the answer to ``answered``.
+
+    Not a coroutine itself: an unwatched, unstreamed turn awaits the retry layer
+    directly, one coroutine frame less held per run in flight.
+    """
+    if st.partial is not None:
+        st.partial.reset()
+    emitter = st.emitter
+    emitter.emit(
+        "model.request", {"turn": st.turns, "messages": len(messages), "tools": len(params.tools)}
+    )
     settings = params.settings
-    stream = stream_with_retry(
+    if emitter.sinks or settings.stream:
+        return _watched(st, messages, params)
+    return request_with_retry(
         st.model,
         messages,
         params,
         policy=st.retry_policy,
         deadline=settings.timeout,  # absolute, all attempts; the run's deadline caps it
-        first_event_timeout=settings.first_event_timeout,
     )
-    # a secret split across deltas is caught whole: pieces are held back until safe
-    held = _HeldDeltas(st) if st.redact is not None and st.emitter.sinks else None
-    try:
-        async for event in stream:
-            kind = type(event)
-            if kind is TextDelta:
-                partial.text.append(event.text)  # type: ignore[union-attr]
-                if held is None:
-                    emit("text.delta", {"text": event.text})  # type: ignore[union-attr]
-                else:
-                    held.text("text.delta", event.text)  # type: ignore[union-attr]
-            elif kind is ToolCallDelta:
-                _tool_delta(st, event, held)  # type: ignore[arg-type]
-            elif kind is ThinkingDelta:
-                if held is None:
-                    emit("thinking.delta", {"text": event.text})  # type: ignore[union-attr]
-                else:
-                    held.text("thinking.delta", event.text)  # type: ignore[union-attr]
-            elif kind is ResponseDone:
-                response = event.response  # type: ignore[union-attr]
-    finally:
-        await stream.aclose()  # type: ignore[attr-defined]
-    assert response is not None  # stream_with_retry raises ProtocolError otherwise
-    if held is not None:
-        held.flush()
-    charge_usage(st, response.usage)  # and every run above a sub-run
-    msg = response.message
+
+
+def answered(st: RunState, response: ModelResponse) -> ModelResponse:
+    """Charge the answer's usage (to every run above too) and announce it."""
+    charge_usage(st, response.usage)
     if not st.emitter.sinks:
         return response
-    emit(
+    msg = response.message
+    st.emitter.emit(
         "model.response",
         {
             "turn": st.turns,
@@ -98,8 +86,89 @@ async def ask_model(
     return response
 
 
+async def _watched(
+    st: RunState, messages: Sequence[Message], params: RequestParams
+) -> ModelResponse:
+    """A turn somebody watches (or ``stream=True``): its pieces become delta events."""
+    if st.partial is None:
+        st.partial = PartialOutput()
+    # a secret split across deltas is caught whole: pieces are held back until safe
+    held = _HeldDeltas(st) if st.redact is not None and st.emitter.sinks else None
+    settings = params.settings
+    if settings.stream is not False:
+        response = await _streamed(st, messages, params, held)
+    else:
+        response = await request_with_retry(
+            st.model,
+            messages,
+            params,
+            policy=st.retry_policy,
+            deadline=settings.timeout,  # absolute, all attempts; the run's deadline caps it
+        )
+        for event in _as_deltas(response):
+            _show(st, event, held)
+    if held is not None:
+        held.flush()
+    return response
+
+
+async def _streamed(
+    st: RunState, messages: Sequence[Message], params: RequestParams, held: _HeldDeltas | None
+) -> ModelResponse:
+    settings = params.settings
+    stream = stream_with_retry(
+        st.model,
+        messages,
+        params,
+        policy=st.retry_policy,
+        deadline=settings.timeout,  # absolute, all attempts; the run's deadline caps it
+        first_event_timeout=settings.first_event_timeout,
+    )
+    response: ModelResponse | None = None
+    try:
+        async for event in stream:
+            if type(event) is ResponseDone:
+                response = event.response
+            else:
+                _show(st, event, held)
+    finally:
+        await stream.aclose()  # type: ignore[attr-defined]
+    assert response is not None  # stream_with_retry raises ProtocolError otherwise
+    return response
+
+
+def _as_deltas(response: ModelResponse) -> list[StreamEvent]:
+    """An unstreamed answer as the deltas a stream would have carried, one of each."""
+    msg = response.message
+    events: list[StreamEvent] = [ThinkingDelta(t.text) for t in msg.thinking if t.text]
+    if msg.text:
+        events.append(TextDelta(msg.text))
+    events.extend(ToolCallDelta(i, c.id, c.name, c.arguments) for i, c in enumerate(msg.tool_calls))
+    return events
+
+
+def _show(st: RunState, event: StreamEvent, held: _HeldDeltas | None) -> None:
+    """Record one delta for ``partial()`` and emit it (through the redaction hold)."""
+    kind = type(event)
+    if kind is TextDelta:
+        assert st.partial is not None  # made by _watched
+        st.partial.text.append(event.text)  # type: ignore[union-attr]
+        if held is None:
+            st.emitter.emit("text.delta", {"text": event.text})  # type: ignore[union-attr]
+        else:
+            held.text("text.delta", event.text)  # type: ignore[union-attr]
+    elif kind is ToolCallDelta:
+        _tool_delta(st, event, held)  # type: ignore[arg-type]
+    elif kind is ThinkingDelta:
+        if held is None:
+            st.emitter.emit("thinking.delta", {"text": event.text})  # type: ignore[union-attr]
+        else:
+            held.text("thinking.delta", event.text)  # type: ignore[union-attr]
+
+
 def _tool_delta(st: RunState, delta: ToolCallDelta, held: _HeldDeltas | None) -> None:
     partial = st.partial
+    assert partial is not None  # made by _watched
     parts = partial.calls.setdefault(delta.index, [])
     if delta.name == COMPLETE:
         partial.complete_index = delta.index

@@ -59,6 +59,8 @@ def merge_options(base: dict[str, Any], override: dict[str, Any]) -> dict[str, A
     unknown = set(override) - OPTION_NAMES
     if unknown:
         raise TypeError(f"unknown run option(s): {', '.join(sorted(unknown))}")
+    if not base:
+        return override  # nothing to merge: no copy
     merged = {**base, **override}
     a, b = base.get("settings"), override.get("settings")
     if a is not None and b is not None:
@@ -66,9 +68,13 @@ def merge_options(base: dict[str, Any], override: dict[str, Any]) -> dict[str, A
     return merged
 
 
+DEFAULT_LIMITS = Limits()
+"""Shared by runs that set no limits (frozen): one object less per run in flight."""
+
+
 def effective_limits(options: dict[str, Any]) -> Limits:
     """``limits`` with the ``max_turns`` shorthand applied."""
-    limits: Limits = options.get("limits") or Limits()
+    limits: Limits = options.get("limits") or DEFAULT_LIMITS
     max_turns = options.get("max_turns")
     if max_turns is not None:
         limits = Limits.model_validate({**limits.model_dump(), "turns": max_turns})

@@ -199,7 +199,7 @@ def _counters(st: RunState, record: RecordedRun) -> None:
             calls += 1
             if s.payload.get("is_error"):
                 name = str(s.payload.get("tool"))
-                st.tool_failures[name] = st.tool_failures.get(name, 0) + 1
+                st.count_failure(name)
     st.turns, st.usage, st.tool_calls = turns, usage, calls
 
 

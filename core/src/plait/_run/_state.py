@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from types import FunctionType
 from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
@@ -44,6 +45,10 @@ if TYPE_CHECKING:
     from .._kernel import Kernel
 
 __all__ = ["PartialOutput", "RunState", "setup"]
+
+NO_USAGE = Usage()
+DEFAULT_SETTINGS = ModelSettings()
+"""Shared by runs that set nothing (frozen): one object less per run in flight."""
 
 Phase = Literal["start", "model", "tools", "answer", "verify", "output", "end", "done"]
 CompletionMode = Literal["off", "optional", "required"]
@@ -92,15 +97,16 @@ class RunState:
     expires: float | None = None  # the deadline on time.monotonic(), for sub-runs
     phase: Phase = "start"
     turns: int = 0
-    usage: Usage = field(default_factory=Usage)
+    usage: Usage = NO_USAGE  # frozen: replaced, never changed in place
     tool_calls: int = 0
-    tool_failures: dict[str, int] = field(default_factory=dict)
-    seen_calls: dict[str, int] = field(default_factory=dict)  # identical calls run so far
-    withheld: set[str] = field(default_factory=set)  # tools not offered on the next turn
+    # made on first use: a run in flight holds no empty containers
+    tool_failures: dict[str, int] | None = None
+    seen_calls: dict[str, int] | None = None  # identical calls run so far
+    withheld: set[str] | None = None  # tools not offered on the next turn
     output_retries: int = 0
     verifier_retries: int = 0
-    decisions: list[Decision] = field(default_factory=list)
-    verdicts: list[Verdict] = field(default_factory=list)
+    decisions: tuple[Decision, ...] = ()
+    verdicts: tuple[Verdict, ...] = ()
     completion: Completion | None = None
     output: Any = None
     status: RunStatus | None = None
@@ -110,7 +116,7 @@ class RunState:
     final_answer: bool = False
     input_checked: bool = False
     cancel_requested: Literal["after_turn", "now"] | None = None
-    partial: PartialOutput = field(default_factory=PartialOutput)
+    partial: PartialOutput | None = None  # made when somebody watches the run
     outcome: RunStatus = "success"
     verified: bool | None = None
     finish_reason: str | None = None
@@ -139,12 +145,22 @@ class RunState:
             self._is_cancelled,
         )
 
+    def failures(self, tool: str) -> int:
+        """How often ``tool`` failed in this run."""
+        return 0 if self.tool_failures is None else self.tool_failures.get(tool, 0)
+
+    def count_failure(self, tool: str) -> None:
+        """One more failure of ``tool``."""
+        if self.tool_failures is None:
+            self.tool_failures = {}
+        self.tool_failures[tool] = self.tool_failures.get(tool, 0) + 1
+
     def _is_cancelled(self) -> bool:
         return self.cancel_requested is not None
 
     def record(self, decisions: Sequence[Decision]) -> None:
         """Keep guardrail decisions and emit one event each."""
-        self.decisions.extend(decisions)
+        self.decisions += tuple(decisions)
         emit = self.emitter.emit
         for d in decisions:
             emit(
@@ -180,7 +196,9 @@ class RunState:
 def _adapt_tools(items: Sequence[Any], kernel: Kernel | None) -> list[Tool]:
     found: list[Tool] = []
     for item in items:
-        if isinstance(item, str):
+        if type(item) is FunctionType:  # the common case first: Tool is a slow Protocol check
+            found.append(make_tool(item) if kernel is None else kernel.function_tool(item))
+        elif isinstance(item, str):
             if kernel is None:
                 raise ValueError(f"tool {item!r} is named, but no kernel is available")
             found.append(kernel.get("tools", item))
@@ -276,7 +294,7 @@ def setup(
     messages, new_from = _messages(
         task, options.get("instructions"), load_history(options.get("message_history") or ())
     )
-    settings: ModelSettings = options.get("settings") or ModelSettings()
+    settings: ModelSettings = options.get("settings") or DEFAULT_SETTINGS
     redact = policy_from(options.get("redact"))
     if mode == "required" and settings.tool_choice is None:
         # The run can only end through a call, so ask for one: a model that honours

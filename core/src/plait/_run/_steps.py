@@ -26,7 +26,7 @@ from ._budget import charge_turn, limit_hit, tool_calls_over
 from ._checks import run_guardrails
 from ._completion import COMPLETE, parse_completion
 from ._finish import next_turn, on_limit, repair
-from ._model_turn import ask_model
+from ._model_turn import answered, ask_model
 from ._result import Step
 from ._state import RunState
 from ._tools_exec import exhausted_tool, run_tool_calls
@@ -115,7 +115,7 @@ async def _ask_with_input_guard(st: RunState, params: RequestParams) -> ModelRes
         async with anyio.create_task_group() as tg:
             tg.start_soon(guard)
             try:
-                box["response"] = await ask_model(st, st.messages, params)
+                box["response"] = answered(st, await ask_model(st, st.messages, params))
             except ProviderError as err:  # raised after the guardrails had their say
                 box["error"] = err
     finally:
@@ -126,7 +126,7 @@ async def _ask_with_input_guard(st: RunState, params: RequestParams) -> ModelRes
     if "error" in box:
         raise box["error"]
     if box.get("changed"):
-        return await ask_model(st, st.messages, params)
+        return answered(st, await ask_model(st, st.messages, params))
     response: ModelResponse = box["response"]
     return response
 
@@ -149,7 +149,7 @@ async def step_model(st: RunState) -> Step:
             if response is None:
                 return Step("model", st.turns)
         else:
-            response = await ask_model(st, st.messages, params)
+            response = answered(st, await ask_model(st, st.messages, params))
     except ProviderError as err:
         st.exception = err
         st.emitter.emit("error", {"type": type(err).__name__, "message": str(err)})
@@ -167,7 +167,7 @@ def _result(c: ToolCall, text: str, error: bool = True) -> ToolResultMessage:
 
 def _refuse_all(st: RunState, calls: list[ToolCall], why: str) -> list[ToolResultMessage]:
     for c in calls:
-        st.tool_failures[c.name] = st.tool_failures.get(c.name, 0) + 1
+        st.count_failure(c.name)
     return [_result(c, why) for c in calls]
 
 

@@ -39,6 +39,8 @@ def partial_output(st: RunState | None, last: Any) -> Any:
     if st.output is not None:
         return st.output
     partial = st.partial
+    if partial is None:  # nothing streamed yet
+        return last
     if st.completion_mode == "off":
         return "".join(partial.text) if partial.text else last
     if partial.complete_index is None:

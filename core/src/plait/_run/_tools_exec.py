@@ -71,8 +71,7 @@ def _segments(st: RunState, calls: Sequence[ToolCall]) -> list[list[int]]:
 
 
 def _fail(st: RunState, name: str) -> None:
-    count = st.tool_failures.get(name, 0) + 1
-    st.tool_failures[name] = count
+    st.count_failure(name)
 
 
 def _budget(st: RunState, name: str) -> int:
@@ -83,7 +82,7 @@ def _budget(st: RunState, name: str) -> int:
 
 def exhausted_tool(st: RunState) -> str | None:
     """The name of a tool whose failures went beyond its retry budget, if any."""
-    for name, count in st.tool_failures.items():
+    for name, count in (st.tool_failures or {}).items():
         if count > _budget(st, name):
             return name
     return None
@@ -218,10 +217,14 @@ class _Batch:
         if allowed is None:
             return False
         key = c.name + "\x00" + json.dumps(args, sort_keys=True, default=str)
+        if st.seen_calls is None:
+            st.seen_calls = {}
         count = st.seen_calls.get(key, 0)
         if count < allowed:
             st.seen_calls[key] = count + 1
             return False
+        if st.withheld is None:
+            st.withheld = set()
         st.withheld.add(c.name)
         note = (
             f"Not run: {c.name!r} was already called {count} time(s) with these exact "
@@ -305,7 +308,7 @@ class _Batch:
         emit("tool.start", {"id": c.id, "name": c.name, "arguments": args})
         own = getattr(t, "timeout", None)
         timeout = own if own is not None else st.limits.tool_timeout
-        ctx = st.context(c.id, st.tool_failures.get(c.name, 0))
+        ctx = st.context(c.id, st.failures(c.name))
         start = perf_counter()
         rec = st.recorder
         if rec is not None and not getattr(t, "idempotent", False):

@@ -15,7 +15,8 @@ __all__ = ["dig_int", "loads_chunk", "new_call_id", "strict_compatible", "tool_c
 def dig_int(data: Any, *path: str) -> int:
     """``data[path[0]][path[1]]...`` as an int, ``0`` when any step is missing or null."""
     for key in path:
-        if not isinstance(data, Mapping):
+        # ``dict`` first: the common case, and far cheaper than the ``Mapping`` ABC check.
+        if type(data) is not dict and not isinstance(data, Mapping):
             return 0
         data = data.get(key)
     return data if isinstance(data, int) else 0

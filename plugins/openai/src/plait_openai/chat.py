@@ -153,8 +153,9 @@ def parse_usage(usage: Any) -> Usage:
     """Chat Completions usage, including the cache fields of compatible hosts."""
     if not isinstance(usage, Mapping):
         return Usage(requests=1)
+    prompt_details = usage.get("prompt_tokens_details")
     cached = (
-        dig_int(usage, "prompt_tokens_details", "cached_tokens")
+        dig_int(prompt_details, "cached_tokens")
         or dig_int(usage, "cached_tokens")
         or dig_int(usage, "num_cached_tokens")
         or dig_int(usage, "prompt_cache_hit_tokens")
@@ -164,7 +165,7 @@ def parse_usage(usage: Any) -> Usage:
         input_tokens=dig_int(usage, "prompt_tokens"),
         output_tokens=dig_int(usage, "completion_tokens"),
         cache_read_tokens=cached,
-        cache_write_tokens=dig_int(usage, "prompt_tokens_details", "cache_write_tokens"),
+        cache_write_tokens=dig_int(prompt_details, "cache_write_tokens"),
         reasoning_tokens=dig_int(usage, "completion_tokens_details", "reasoning_tokens"),
     )
 

@@ -29,6 +29,22 @@ from .options import OPENAI_BASE_URL, Options
 
 __all__ = ["OpenAIModel"]
 
+_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
+def _endpoint(base_url: str, path: str) -> httpx.URL | str:
+    """The URL ``httpx.AsyncClient(base_url=base_url)`` sends the relative ``path`` to.
+
+    Worked out once per model: httpx parses and merges both URLs on every request. A base
+    URL httpx cannot parse gives ``path`` back, so the error surfaces where it always did.
+    """
+    try:
+        base = httpx.URL(base_url)
+        raw = base.raw_path if base.raw_path.endswith(b"/") else base.raw_path + b"/"
+        return base.copy_with(raw_path=raw + path.encode())
+    except (httpx.InvalidURL, TypeError, ValueError):
+        return path
+
 
 class OpenAIModel:
     """A model of an OpenAI-API host (``Model`` contract). ``aclose`` releases its clients.
@@ -59,25 +75,27 @@ class OpenAIModel:
                 kwargs[name] = value
         self._pool = ClientPool(kwargs)
         self._secrets = (options.api_key,) if options.api_key else ()
+        self._url = _endpoint(options.base_url, self._wire.PATH)
+        self._key_missing = not self._secrets and options.base_url.rstrip("/") == OPENAI_BASE_URL
 
     def __repr__(self) -> str:
         return f"OpenAIModel({self.name!r}, base_url={self.options.base_url!r})"
 
     def _body(self, messages: Sequence[Any], params: Any, *, stream: bool) -> bytes:
-        if not self._secrets and self.options.base_url.rstrip("/") == OPENAI_BASE_URL:
+        if self._key_missing:
             raise AuthenticationFailed(
                 "no API key: set OPENAI_API_KEY or pass api_key", provider=self.provider
             )
         body = self._wire.build_request(
             self.model_id, messages, params, self.options, stream=stream
         )
-        return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+        return _JSON.encode(body).encode()
 
     async def request(self, messages: Sequence[Any], params: Any) -> ModelResponse:
         """Ask once (not streamed) and parse the complete answer."""
         content = self._body(messages, params, stream=False)
         try:
-            response = await self._pool.get().post(self._wire.PATH, content=content)
+            response = await self._pool.get().post(self._url, content=content)
         except httpx.TransportError as exc:
             raise map_transport_error(exc, provider=self.provider, secrets=self._secrets) from exc
         if response.status_code >= 400:
@@ -108,7 +126,7 @@ class OpenAIModel:
         content = self._body(messages, params, stream=True)
         deadline = current_deadline()
         client = self._pool.get()
-        request = client.build_request("POST", self._wire.PATH, content=content)
+        request = client.build_request("POST", self._url, content=content)
         parser = self._parser(provider=self.provider, secrets=self._secrets)
         try:
             response = await client.send(request, stream=True)

@@ -1,0 +1,62 @@
+"""The request URL a model works out once must be the one httpx merges per request."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from plait import ProviderError, RequestParams, UserMessage
+from plait_openai.model import _endpoint
+from plait_openai.provider import OpenAIProvider
+
+BASE_URLS = [
+    "https://api.openai.com/v1",
+    "https://api.openai.com/v1/",
+    "http://127.0.0.1:8080/v1",
+    "https://groq.test/openai/v1",
+    "http://h",
+    "http://h/",
+    "https://h:8443/v1//",
+    "http://h/a b/v1",
+    "http://h/v1?api-version=2024-10-21",
+    "http://user:pw@h/v1",
+    "",
+]
+
+
+@pytest.mark.parametrize("base_url", BASE_URLS)
+@pytest.mark.parametrize("path", ["chat/completions", "responses"])
+def test_endpoint_matches_httpx_merge(base_url: str, path: str) -> None:
+    merged = httpx.Client(base_url=base_url).build_request("POST", path).url
+    assert _endpoint(base_url, path) == merged
+    assert str(_endpoint(base_url, path)) == str(merged)
+
+
+@pytest.mark.anyio
+async def test_unparsable_base_url_still_fails_when_asked() -> None:
+    assert _endpoint("http://h:port/v1", "responses") == "responses"
+    model = OpenAIProvider("h").model("m", base_url="http://h:port/v1", api_key="k")
+    with pytest.raises(httpx.InvalidURL):
+        await model.request([UserMessage(content="hi")], RequestParams())
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("api", ["chat", "responses"])
+async def test_requests_go_to_the_merged_url(api: str) -> None:
+    seen: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        return httpx.Response(500, json={"error": {"message": "boom"}})
+
+    model = OpenAIProvider("h", api=api).model(
+        "m", base_url="http://h/v1", api_key="k", transport=httpx.MockTransport(answer)
+    )
+    try:
+        for _ in range(2):
+            with pytest.raises(ProviderError, match="boom"):
+                await model.request([UserMessage(content="hi")], RequestParams())
+    finally:
+        await model.aclose()
+    path = "chat/completions" if api == "chat" else "responses"
+    assert seen == [f"http://h/v1/{path}"] * 2
