@@ -339,3 +339,12 @@ def test_model_error_beside_input_guardrails(kernel: Kernel, verdict: bool) -> N
     assert result.status == ("failed" if verdict else "blocked")
     with pytest.raises(plait.Rejected if verdict else plait.GuardrailTripped):
         plait.run("x", model=ScriptedModel([err]), guardrails=[slow], kernel=kernel)
+
+
+def test_a_guardrail_of_a_stage_the_loop_does_not_run_is_refused(kernel: Kernel) -> None:
+    """A guardrail that would never run must not look active (guardrails fail closed)."""
+    watch = plait.guardrail(stage="stream")(lambda text: True)
+    model = ScriptedModel(["never asked"])
+    with pytest.raises(ValueError, match="stage 'stream'"):
+        plait.run("x", model=model, guardrails=[watch], kernel=kernel)
+    assert model.requests == []

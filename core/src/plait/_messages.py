@@ -128,8 +128,21 @@ class Usage(_Base):
     def total_tokens(self) -> int:
         return self.input_tokens + self.output_tokens
 
+    def _counts(self) -> int:
+        return (
+            self.requests
+            or self.input_tokens
+            or self.output_tokens
+            or self.tool_calls
+            or self.cache_read_tokens
+            or self.cache_write_tokens
+            or self.reasoning_tokens
+        )
+
     def __add__(self, other: Usage) -> Usage:
-        return Usage.model_construct(
+        if not self._counts():
+            return other  # zero + other: frozen, so shared safely
+        return Usage(
             requests=self.requests + other.requests,
             input_tokens=self.input_tokens + other.input_tokens,
             output_tokens=self.output_tokens + other.output_tokens,

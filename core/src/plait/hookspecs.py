@@ -80,7 +80,7 @@ def plait_register_guardrails(config: PlaitConfig) -> Iterable[Guardrail] | None
     Called: once per kernel, the first time guardrails are looked up or listed.
     Arguments: ``config`` — the validated configuration.
     Returns: ``Guardrail`` objects, each with a ``stage`` (input, output, tool_call,
-    tool_result, stream).
+    tool_result; ``stream`` is reserved: a run refuses it until it is implemented).
     Failures: raising is a registration error; at run time a guardrail that raises or
     times out counts as tripped (fail closed).
     Since: 0.1.

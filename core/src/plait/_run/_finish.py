@@ -166,7 +166,7 @@ def build_result(st: RunState) -> Result[Any]:
     usage = (
         u
         if u.tool_calls == st.tool_calls
-        else Usage.model_construct(
+        else Usage(
             requests=u.requests,
             input_tokens=u.input_tokens,
             output_tokens=u.output_tokens,

@@ -46,6 +46,9 @@ if TYPE_CHECKING:
 
 __all__ = ["PartialOutput", "RunState", "setup"]
 
+RUN_STAGES = ("input", "tool_call", "tool_result", "output")
+"""The guardrail stages the loop runs (``stream`` is reserved)."""
+
 NO_USAGE = Usage()
 DEFAULT_SETTINGS = ModelSettings()
 """Shared by runs that set nothing (frozen): one object less per run in flight."""
@@ -289,6 +292,11 @@ def setup(
     plan = output_plan(output)
     guardrails: dict[str, list[Any]] = {}
     for g in _adapt_checks(options.get("guardrails") or (), "guardrail", kernel):
+        if g.stage not in RUN_STAGES:  # never silently inactive: guardrails fail closed
+            raise ValueError(
+                f"guardrail {getattr(g, 'name', g)!r} has stage {g.stage!r}; a run checks "
+                f"{', '.join(RUN_STAGES)} (stream guardrails are not implemented yet)"
+            )
         guardrails.setdefault(g.stage, []).append(g)
     run_id = options.get("run_id") or uuid.uuid4().hex
     messages, new_from = _messages(
