@@ -39,7 +39,9 @@ def get_weather(city: str) -> str:
 agent = plait.Agent(
     name="weather",
     model=os.environ.get("PLAIT_MODEL", "local:smollm2"),
-    instructions="Find the weather with the tool, then complete with a forecast.",
+    instructions=(
+        "Use get_weather, then complete. The result's city is the city the user asked about."
+    ),
     tools=[get_weather],
     output=Forecast,
     # a 135M model repeats itself: answer a repeated identical call from history
