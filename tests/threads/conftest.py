@@ -16,6 +16,10 @@ import pytest
 
 from plait import hookimpl
 from plait._kernel import Kernel
+from plait._store._connection import SqlConnection
+from plait._store._sqlite import _connect as sqlite_connect
+from plait._store._sqlite import map_sqlite_error
+from plait._store._url import parse_sqlite_url
 from plait.testing import make_kernel
 
 
@@ -23,15 +27,20 @@ class Crash(BaseException):
     """The process 'died' here."""
 
 
-class CrashingConnection:
-    def __init__(self, inner: Any, kind: str, nth: int, when: str) -> None:
-        self._inner = inner
-        self.url = inner.url
+class CrashingConnection(SqlConnection):
+    """A real SQLite connection (a subclass, not a wrapper: Python 3.12's Protocol
+    ``isinstance`` does not see methods a ``__getattr__`` would forward) that crashes."""
+
+    def __init__(self, url: str, kind: str, nth: int, when: str) -> None:
+        target = parse_sqlite_url(url)
+        super().__init__(
+            url,
+            lambda: sqlite_connect(target),
+            lambda exc: map_sqlite_error(exc, target),
+            label=target.label,
+        )
         self.kind, self.nth, self.when = kind, nth, when
         self.seen = 0
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
 
     async def append_step(self, run_id: str, step: Any, **kwargs: Any) -> Any:
         hit = step.kind == self.kind
@@ -39,16 +48,10 @@ class CrashingConnection:
             self.seen += 1
         if hit and self.seen == self.nth and self.when == "before":
             raise Crash(f"before {step.kind} #{self.nth}")
-        record = await self._inner.append_step(run_id, step, **kwargs)
+        record = await super().append_step(run_id, step, **kwargs)
         if hit and self.seen == self.nth and self.when == "after":
             raise Crash(f"after {step.kind} #{self.nth}")
         return record
-
-    async def __aenter__(self) -> CrashingConnection:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self._inner.aclose()
 
 
 class CrashingStore:
@@ -58,9 +61,7 @@ class CrashingStore:
         self.args = (kind, nth, when)
 
     def open(self, url: str) -> Any:
-        from plait._store._sqlite import SQLiteStore
-
-        return CrashingConnection(SQLiteStore().open(url[len("crash+") :]), *self.args)
+        return CrashingConnection(url[len("crash+") :], *self.args)
 
 
 class CrashPlugin:

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from plait import Context, hookimpl, tool
+from plait._store import StoreConnection
 from plait.testing import ScriptedModel, call, make_kernel
 
 ECHO = "echo+"
@@ -53,14 +54,15 @@ def make_tools(side_file: str) -> list[Any]:
 
 
 class EchoConnection:
-    """A ``StoreConnection`` that prints each committed step (delegates everything)."""
+    """A ``StoreConnection`` that prints each committed step and forwards the rest.
+
+    The forwarding methods are real methods (made below): Python 3.12's Protocol
+    ``isinstance`` does not see what a ``__getattr__`` would forward.
+    """
 
     def __init__(self, inner: Any) -> None:
         self._inner = inner
         self.url = inner.url
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
 
     async def append_step(self, run_id: str, step: Any, **kwargs: Any) -> Any:
         record = await self._inner.append_step(run_id, step, **kwargs)
@@ -75,6 +77,19 @@ class EchoConnection:
         await self._inner.aclose()
 
 
+def _forward(name: str) -> Any:
+    def method(self: EchoConnection, *args: Any, **kwargs: Any) -> Any:
+        return getattr(self._inner, name)(*args, **kwargs)
+
+    method.__name__ = name
+    return method
+
+
+for _name, _member in vars(StoreConnection).items():
+    if callable(_member) and not _name.startswith("_") and _name not in vars(EchoConnection):
+        setattr(EchoConnection, _name, _forward(_name))
+
+
 class EchoStore:
     """Store plugin object for ``echo+<scheme>://`` URLs."""
 
@@ -83,8 +98,6 @@ class EchoStore:
         self.scheme = ECHO + scheme
 
     def open(self, url: str) -> Any:
-        from plait._store import StoreConnection
-
         conn = EchoConnection(self.inner.open(url[len(ECHO) :]))
         assert isinstance(conn, StoreConnection)
         return conn
