@@ -1,5 +1,9 @@
 """plait.arun: an async run; several runs at once share one event loop.
 
+Nobody watches these runs (no handler, no stream), so each turn is one unstreamed
+request: the cheapest way to ask. ``ModelSettings(stream=True)`` would stream every turn
+anyway, which keeps the first-event deadline (stall detection) on unwatched runs.
+
 Run it:  python examples/run_async.py
 """
 
@@ -19,7 +23,12 @@ async def lookup_price(item: str) -> float:
 
 async def ask(item: str) -> str:
     model = ScriptedModel([call("lookup_price", item=item), f"A {item} costs what the tool said."])
-    result = await plait.arun(f"How much is a {item}?", model=model, tools=[lookup_price])
+    result = await plait.arun(
+        f"How much is a {item}?",
+        model=model,
+        tools=[lookup_price],
+        settings=plait.ModelSettings(stream=item == "pear"),  # one of each, same result
+    )
     return f"{item}: {result.messages[2].content} € ({result.status})"
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._config import PlaitConfig
-from ._contracts import EventHandler, Executor, Guardrail, Provider, Store, Tool, Toolset, Verifier
+from ._contracts import EventHandler, Executor, Guardrail, Provider, Store, Tool, Verifier
 from ._errors import DuplicateName, PluginError, PluginRegistrationError
 from ._loader import PlaitPluginManager, PluginInfo
 
@@ -52,21 +52,6 @@ class Registration:
     plugin: str
 
 
-def _adapt_tools(items: Iterable[Any]) -> Iterable[Any]:
-    """Expand toolsets and adapt plain functions into Tool objects."""
-    for item in items:
-        if isinstance(item, Tool):
-            yield item
-        elif isinstance(item, Toolset):
-            yield from item.tools()
-        elif callable(item):
-            from ._tool import tool  # the adapter lives with the run loop; import on demand
-
-            yield tool(item)
-        else:
-            yield item
-
-
 def _objects(kind: Kind, returned: Any) -> list[Any]:
     if returned is None:
         return []
@@ -75,7 +60,11 @@ def _objects(kind: Kind, returned: Any) -> list[Any]:
             f"{kind.hook} must return an iterable of objects, got {type(returned).__name__}"
         )
     items = list(returned)
-    return list(_adapt_tools(items)) if kind.label == "tools" else items
+    if kind.label != "tools":
+        return items
+    from ._tool import expand_tools  # the adapter lives with the run loop; import on demand
+
+    return list(expand_tools(items))
 
 
 def _check(kind: Kind, obj: Any) -> str:

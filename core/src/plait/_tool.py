@@ -12,13 +12,15 @@ from __future__ import annotations
 import functools
 import inspect
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from types import FunctionType
 from typing import Any, get_origin, overload
 
 import anyio.to_thread
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from ._context import Context
+from ._contracts import Tool, Toolset
 
 __all__ = ["FunctionTool", "tool"]
 
@@ -191,3 +193,22 @@ def tool(
         )
 
     return wrap if fn is None else wrap(fn)
+
+
+def expand_tools(
+    items: Iterable[Any], adapt: Callable[[Callable[..., Any]], Any] | None = None
+) -> Iterator[Any]:
+    """``items`` with toolsets expanded and plain callables made tools (by ``adapt``,
+    default ``tool``); names and anything else pass through for the caller to judge."""
+    make = adapt or tool
+    for item in items:
+        if type(item) is FunctionType:  # the common case first: Tool is a slow Protocol check
+            yield make(item)
+        elif isinstance(item, str | FunctionTool | Tool):
+            yield item
+        elif isinstance(item, Toolset):
+            yield from item.tools()
+        elif callable(item):
+            yield make(item)
+        else:
+            yield item

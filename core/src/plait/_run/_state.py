@@ -11,7 +11,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from types import FunctionType
 from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
@@ -24,7 +23,6 @@ from .._contracts import (
     Model,
     RequestParams,
     Tool,
-    Toolset,
     ToolSpec,
     Verdict,
 )
@@ -32,8 +30,7 @@ from .._messages import Message, SystemMessage, Usage, UserMessage
 from .._redact import TextPolicy, policy_from
 from .._retry import DEFAULT_RETRY_POLICY, RetryPolicy
 from .._settings import Limits, ModelSettings
-from .._tool import FunctionTool
-from .._tool import tool as make_tool
+from .._tool import FunctionTool, expand_tools
 from ._checks import FunctionGuardrail, FunctionVerifier
 from ._completion import COMPLETE, OutputPlan, output_plan
 from ._emit import Emitter
@@ -198,19 +195,14 @@ class RunState:
 
 def _adapt_tools(items: Sequence[Any], kernel: Kernel | None) -> list[Tool]:
     found: list[Tool] = []
-    for item in items:
-        if type(item) is FunctionType:  # the common case first: Tool is a slow Protocol check
-            found.append(make_tool(item) if kernel is None else kernel.function_tool(item))
-        elif isinstance(item, str):
+    adapt = None if kernel is None else kernel.function_tool  # the kernel keeps adapted ones
+    for item in expand_tools(items, adapt):
+        if isinstance(item, str):
             if kernel is None:
                 raise ValueError(f"tool {item!r} is named, but no kernel is available")
             found.append(kernel.get("tools", item))
         elif isinstance(item, (FunctionTool, Tool)):
             found.append(item)
-        elif isinstance(item, Toolset):
-            found.extend(item.tools())
-        elif callable(item):
-            found.append(make_tool(item) if kernel is None else kernel.function_tool(item))
         else:
             raise TypeError(f"{item!r} is not a tool, toolset, tool name or function")
     return found
