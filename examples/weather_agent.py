@@ -46,7 +46,9 @@ agent = plait.Agent(
     output=Forecast,
     # a 135M model repeats itself: answer a repeated identical call from history
     limits=plait.Limits(turns=8, repeated_tool_calls=1),
-    settings=plait.ModelSettings(temperature=0),  # the same run every time
+    # look the weather up before answering: a tool_choice naming a tool holds until that
+    # tool is called (a 135M model otherwise sometimes answers from its own guesses)
+    settings=plait.ModelSettings(tool_choice="get_weather"),
 )
 
 

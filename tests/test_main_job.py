@@ -34,7 +34,8 @@ def test_weather_agent_example_ends_with_a_validated_forecast() -> None:
     assert "→ get_weather(" in out and "● complete: success" in out
     forecast = json.loads(out.split("validated Forecast:", 1)[1])
     assert set(forecast) == {"city", "temperature_c", "sky"}
-    assert forecast["sky"] in {"sunny", "cloudy", "rainy"}
+    # right, not only valid: what get_weather said, on any seed (tests/bench/bench_readme.py)
+    assert "paris" in forecast["city"].lower() and forecast["sky"] == "sunny"
 
 
 @pytest.mark.timeout(600)
@@ -50,8 +51,7 @@ def test_plait_run_on_the_local_model_streams_and_validates(tmp_path: Path) -> N
         "    temperature_c: float\n"
         "    sky: Literal['sunny', 'cloudy', 'rainy']\n"
     )
-    # pin the local model's sampling (plait-local samples at 0.2): the same run every time
-    (tmp_path / "plait.toml").write_text("[plugin.local]\ntemperature = 0.0\n")
+    # no configuration: the defaults a user gets (plait-local seeds its sampler)
     code = "import sys; from plait._cli import main; sys.exit(main())"
     result = subprocess.run(
         [

@@ -52,8 +52,13 @@ async def _median_ns(runs: int, make: Callable[[], Awaitable[Any]]) -> float:
 
 
 def _tool_turns(turns: int, calls_per_turn: int, name: str) -> list[Any]:
-    tool_turn = Turn(calls=tuple(call(name, a=1, b=2) for _ in range(calls_per_turn)))
-    return [tool_turn] * turns + ["done"]
+    # every call has its own arguments: identical ones would meet the loop protection
+    # (Limits.repeated_tool_calls) and be answered from history instead of being run
+    script: list[Any] = [
+        Turn(calls=tuple(call(name, a=t * calls_per_turn + i, b=2) for i in range(calls_per_turn)))
+        for t in range(turns)
+    ]
+    return [*script, "done"]
 
 
 def _text_turns(turns: int) -> list[Any]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import socket
 from collections.abc import AsyncIterator
 from contextlib import aclosing
@@ -38,6 +40,38 @@ async def test_connection_refused_is_a_connect_failure() -> None:
     assert isinstance(error, ConnectionFailed)
     assert (error.phase, error.retryable) == ("connect", True)
     assert KEY not in repr(error)
+
+
+REFUSED = f"[Errno {errno.ECONNREFUSED}] {os.strerror(errno.ECONNREFUSED)}"
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio", "trio"])
+async def test_connection_refused_names_the_url_without_credentials(anyio_backend: str) -> None:
+    port = free_port()
+    url = f"http://user:pa55word@127.0.0.1:{port}/v1/chat/completions?key=s3cr3t-query&x=1"
+    async with httpx.AsyncClient() as client:
+        with pytest.raises(httpx.ConnectError) as info:
+            await client.post(url)
+    error = map_transport_error(info.value, provider="p")
+    assert error.message == (
+        f"cannot connect to http://127.0.0.1:{port}/v1/chat/completions: {REFUSED}"
+    )
+    assert str(error).startswith("p: cannot connect to http://127.0.0.1:")
+    for secret in ("user", "pa55word", "s3cr3t-query", "key="):
+        assert secret not in repr(error) and secret not in str(error)
+
+
+def test_transport_error_text_loses_userinfo_and_query() -> None:
+    request = httpx.Request("POST", "https://u:pw@api.test/v1/x?key=abc")
+    exc = httpx.ReadTimeout("timed out reading https://u:pw@api.test/v1/x?key=abc", request=request)
+    error = map_transport_error(exc, provider="p")
+    assert isinstance(error, AttemptTimeout)
+    assert error.message.startswith("timed out talking to https://api.test/v1/x (ReadTimeout: ")
+    assert "pw" not in error.message and "abc" not in error.message
+    # without a request there is no URL to name, and the old wording stays
+    bare = map_transport_error(httpx.ConnectError("refused"), provider="p")
+    assert bare.message == "cannot connect (ConnectError: refused)"
 
 
 @pytest.mark.anyio

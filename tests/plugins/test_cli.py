@@ -40,12 +40,21 @@ def test_help_works_with_a_broken_plugin_installed(site: Path, tmp_path: Path) -
 
 def test_plugins_lists_the_broken_one_as_failed_and_the_others(site: Path, tmp_path: Path) -> None:
     result = run_plait(site, "plugins", cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 1, result.stderr  # a plugin failed to load
     lines = {line.split()[0]: line for line in result.stdout.splitlines()[1:]}
     assert "failed" in lines["broken"] and "acme-broken" in lines["broken"]
     assert "plugin exploded on import" in lines["broken"]
     assert "loaded" in lines["fine"] and "verifiers: always" in lines["fine"]
     assert "PLAIT_BLOCK_PLUGINS=broken" in result.stderr
+
+
+def test_a_run_says_once_which_plugin_failed_in_one_line(site: Path, tmp_path: Path) -> None:
+    result = run_plait(site, "run", "hi", "--model", "test:echo", "--no-log", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    warned = [line for line in result.stderr.splitlines() if "exploded" in line]
+    assert len(warned) == 1 and warned[0].startswith("plait: warning: "), result.stderr
+    # no Python warning format (file:line: PluginWarning, then the calling source line)
+    assert all(line.startswith("plait: ") for line in result.stderr.splitlines()), result.stderr
 
 
 def test_plugins_json(site: Path, tmp_path: Path) -> None:

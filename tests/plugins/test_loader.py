@@ -37,7 +37,8 @@ def ep(name: str, value: str, **kw: object) -> FakeEntryPoint:
 def test_broken_import_does_not_stop_other_plugins(write_module) -> None:
     write_module("good_plugin", GOOD)
     broken = ep("broken", "", error=ImportError("no module named 'missing_dep'"))
-    kernel = make_kernel(entry_points=[broken, ep("good", "good_plugin")], strict=False)
+    with pytest.warns(plait.PluginWarning, match="plait-broken.*missing_dep"):
+        kernel = make_kernel(entry_points=[broken, ep("good", "good_plugin")], strict=False)
     status = {i.name: i.status for i in kernel.plugins()}
     assert status["broken"] == "failed" and status["good"] == "loaded"
     assert "echo-tool" in kernel.tools()
@@ -94,7 +95,8 @@ def test_missing_required_plugin_is_fatal_even_in_lenient_mode() -> None:
 
 
 def test_allow_listed_but_not_installed_is_not_found() -> None:
-    kernel = make_kernel(plugins=["ghost"], strict=False)
+    with pytest.warns(plait.PluginWarning, match="ghost"):
+        kernel = make_kernel(plugins=["ghost"], strict=False)
     info = next(i for i in kernel.plugins() if i.name == "ghost")
     assert isinstance(info.error, plait.PluginNotFound)
 
@@ -115,7 +117,8 @@ async def plait_register_tools():
     return []
 """,
     )
-    kernel = make_kernel(entry_points=[ep("asyncy", "async_plugin")], strict=False)
+    with pytest.warns(plait.PluginWarning, match="async def"):
+        kernel = make_kernel(entry_points=[ep("asyncy", "async_plugin")], strict=False)
     error = next(i.error for i in kernel.plugins() if i.name == "asyncy")
     assert isinstance(error, plait.PluginValidationError)
     assert "async def" in str(error) and "returned object" in str(error)
@@ -146,7 +149,8 @@ def plait_register_tools(config, extra_argument):
     return []
 """,
     )
-    kernel = make_kernel(entry_points=[ep("sig", "sig_plugin")], strict=False)
+    with pytest.warns(plait.PluginWarning, match="extra_argument"):
+        kernel = make_kernel(entry_points=[ep("sig", "sig_plugin")], strict=False)
     error = next(i.error for i in kernel.plugins() if i.name == "sig")
     assert isinstance(error, plait.PluginValidationError)
     assert "extra_argument" in str(error)
@@ -165,7 +169,8 @@ def plait_register_tools():
     write_module("fine_plugin", GOOD)
     eps = [ep("raising", "raising_plugin"), ep("fine", "fine_plugin")]
     kernel = make_kernel(entry_points=eps, strict=False)
-    assert "echo-tool" in kernel.tools()
+    with pytest.warns(plait.PluginWarning, match="cannot register"):  # registered lazily
+        assert "echo-tool" in kernel.tools()
     info = next(i for i in kernel.plugins() if i.name == "raising")
     assert info.status == "failed"
     assert isinstance(info.error, plait.PluginRegistrationError)
@@ -185,7 +190,8 @@ def plait_register_verifiers():
 """,
     )
     kernel = make_kernel(entry_points=[ep("shape", "shape_plugin")], strict=False)
-    assert kernel.verifiers() == {}
+    with pytest.warns(plait.PluginWarning, match="is not a Verifier"):
+        assert kernel.verifiers() == {}
     info = next(i for i in kernel.plugins() if i.name == "shape")
     assert "is not a Verifier" in str(info.error)
 
@@ -213,7 +219,8 @@ def test_builtins_are_plugins_that_can_be_listed_and_blocked() -> None:
 
 def test_missing_object_names_the_plugin_that_failed_to_provide_it() -> None:
     eps = [ep("weather", "", error=ImportError("no"))]
-    kernel = make_kernel(entry_points=eps, strict=False)
+    with pytest.warns(plait.PluginWarning, match="weather"):
+        kernel = make_kernel(entry_points=eps, strict=False)
     with pytest.raises(plait.PluginImportError):
         kernel.get("tools", "weather")
     with pytest.raises(plait.ConfigError, match="weather"):

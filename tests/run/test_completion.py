@@ -138,3 +138,23 @@ def test_tools_of_the_completing_turn_run_first(kernel: Kernel) -> None:
     assert ran == ["save"] and result.output == 1 and len(model.requests) == 1
     ids = {m.tool_call_id for m in result.messages if m.role == "tool"}
     assert ids == {c.id for c in result.messages[1].tool_calls}
+
+
+def test_the_completion_schema_is_bounded_and_asks_for_the_result_first(kernel: Kernel) -> None:
+    # A constrained sampler follows the schema: unbounded arrays let a small model repeat
+    # an item until the token limit cuts the call, and the answer comes first so it is
+    # written next to the facts it is drawn from, not next to the word "success".
+    model = ScriptedModel([complete(result={"city": "Paris", "celsius": 20})])
+    plait.run("x", model=model, output=Forecast, kernel=kernel)
+    params = model.requests[0].params.tools[0].parameters
+    assert next(iter(params["properties"])) == "result"
+    evidence = params["properties"]["evidence"]
+    assert evidence["maxItems"] >= 1 and evidence["items"]["maxLength"] >= 100
+    assert params["properties"]["summary"]["maxLength"] >= 100
+
+
+def test_longer_values_than_the_schema_declares_still_validate(kernel: Kernel) -> None:
+    many = [f"fact {i}" for i in range(20)]
+    model = ScriptedModel([complete(result="ok", summary="s" * 2000, evidence=many)])
+    result = plait.run("x", model=model, require_completion=True, kernel=kernel)
+    assert result.completion is not None and result.completion.evidence == many

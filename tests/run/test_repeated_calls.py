@@ -35,8 +35,28 @@ async def test_identical_calls_beyond_the_limit_are_not_run_and_the_tool_is_with
     offered = [[t.name for t in r.params.tools] for r in model.requests]
     assert offered[3] == ["complete"]  # withheld for the turn after the refused call
     assert "lookup" in offered[0] and "lookup" in offered[2]
-    note = [m for m in result.messages if getattr(m, "name", None) == "lookup"][-1]
-    assert "already called 2 time(s)" in note.content and not note.is_error
+    # answered from history: the earlier result again, which a small model copies from
+    # (a note about the refusal was copied into the output as if it were data)
+    answer = [m for m in result.messages if getattr(m, "name", None) == "lookup"][-1]
+    assert (answer.content, answer.is_error) == ("Paris: ok", False)
+
+
+@pytest.mark.anyio
+async def test_a_repeat_of_a_failed_call_is_told_it_was_already_made() -> None:
+    def flaky(city: str) -> str:
+        """Fails."""
+        raise RuntimeError("down")
+
+    model = ScriptedModel([call("flaky", city="P")] * 2 + [complete(result="x")])
+    result = await plait.arun(
+        "x",
+        model=model,
+        tools=[plait.tool(flaky, retries=5)],
+        require_completion=True,
+        limits=plait.Limits(repeated_tool_calls=1),
+    )
+    note = [m for m in result.messages if getattr(m, "name", None) == "flaky"][-1]
+    assert "already called 1 time(s)" in note.content and not note.is_error
 
 
 @pytest.mark.anyio
@@ -63,20 +83,42 @@ async def test_different_arguments_are_not_repeats_and_the_limit_can_be_switched
 
 
 @pytest.mark.anyio
-async def test_tool_choice_naming_a_withheld_tool_becomes_required() -> None:
+async def test_a_tool_choice_naming_a_tool_holds_until_that_tool_is_called() -> None:
+    runs, lookup = counter()
+
+    def other() -> str:
+        """Another tool."""
+        return "other"
+
+    script = [call("other"), call("lookup", city="P"), call("lookup", city="P"), "done"]
+    model = ScriptedModel(script)
+    result = await plait.arun(
+        "x",
+        model=model,
+        tools=[lookup, other],
+        limits=plait.Limits(repeated_tool_calls=1),
+        settings=plait.ModelSettings(tool_choice="lookup"),
+    )
+    choices = [r.params.settings.tool_choice for r in model.requests]
+    assert choices == ["lookup", "lookup", "auto", "auto"]  # released once lookup was called
+    assert (result.output, runs) == ("done", ["P"])
+    # the repeat was answered from history and lookup withheld for a turn
+    assert [t.name for t in model.requests[3].params.tools] == ["other"]
+
+
+@pytest.mark.anyio
+async def test_a_released_tool_choice_stays_required_when_the_run_must_complete() -> None:
     _, lookup = counter()
-    model = ScriptedModel([call("lookup", city="P")] * 2 + [complete(result="x")])
+    model = ScriptedModel([call("lookup", city="P"), complete(result="x")])
     await plait.arun(
         "x",
         model=model,
         tools=[lookup],
         require_completion=True,
-        limits=plait.Limits(repeated_tool_calls=1),
         settings=plait.ModelSettings(tool_choice="lookup"),
     )
     choices = [r.params.settings.tool_choice for r in model.requests]
-    assert choices == ["lookup", "lookup", "required"]
-    assert [t.name for t in model.requests[2].params.tools] == ["complete"]
+    assert choices == ["lookup", "required"]
 
 
 @pytest.mark.anyio

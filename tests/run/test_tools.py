@@ -13,7 +13,7 @@ from pydantic import BaseModel
 import plait
 from plait import Context, Limits
 from plait._kernel import Kernel
-from plait.testing import ScriptedModel, Turn, call
+from plait.testing import ScriptedModel, Turn, call, complete
 
 
 def test_schema_from_signature_and_docstring() -> None:
@@ -102,7 +102,11 @@ def _errors(result: plait.Result[Any]) -> list[str]:
     return [m.content for m in result.messages if m.role == "tool" and m.is_error]
 
 
-def test_raising_tool_becomes_a_redacted_corrective_message(kernel: Kernel) -> None:
+def test_raising_tool_becomes_a_redacted_corrective_message(
+    kernel: Kernel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PLAIT_TEST_DB_PASSWORD", "hunter2")  # a secret the policy knows
+
     def leaky() -> str:
         """Fails with a secret in the message."""
         raise RuntimeError("password=hunter2")
@@ -112,10 +116,11 @@ def test_raising_tool_becomes_a_redacted_corrective_message(kernel: Kernel) -> N
     result = plait.run("x", model=model, tools=[leaky], kernel=kernel, handlers=[events.append])
     assert result.status == "success"
     (text,) = _errors(result)
-    assert "RuntimeError" in text and "hunter2" not in text
+    assert "RuntimeError" in text and "password" not in text  # the model gets no detail
     assert all("hunter2" not in e.to_json() for e in events)
     (end,) = [e for e in events if e.kind == "tool.end"]
     assert end.data["ok"] is False and end.data["error"] == "RuntimeError"
+    assert end.data["message"] == "RuntimeError: password=[REDACTED]"
 
 
 def test_unknown_tool_invalid_json_and_invalid_arguments_are_told(kernel: Kernel) -> None:
@@ -344,6 +349,35 @@ def test_a_truncated_tool_call_is_not_executed(kernel: Kernel) -> None:
     result = plait.run("x", model=ScriptedModel([cut, "gave up"]), tools=[write], kernel=kernel)
     assert ran == []
     assert "cut off" in _errors(result)[0]
+
+
+def test_a_cut_off_call_is_asked_again_once_then_the_run_stops(kernel: Kernel) -> None:
+    cut = Turn(calls=(call("complete", '{"result": {"city": "Par'),), finish_reason="length")
+    model = ScriptedModel([cut, cut, complete(result="never reached")])
+    result = plait.run(
+        "x",
+        model=model,
+        output=dict,
+        kernel=kernel,
+        raise_on_failure=False,
+        settings=plait.ModelSettings(max_tokens=64),
+    )
+    assert (result.status, result.stop_reason, len(model.requests)) == ("failed", "length", 2)
+    assert "max_tokens=64" in (result.error or "") and "2 turns in a row" in (result.error or "")
+    assert "cut off" in _errors(result)[0]
+
+
+def test_a_cut_off_call_charges_no_retry_budget(kernel: Kernel) -> None:
+    cut = Turn(calls=(call("complete", '{"result": [1, 1, 1'),), finish_reason="length")
+    script = [cut, "prose", cut, complete(result=[1])]
+    result = plait.run(
+        "x",
+        model=ScriptedModel(script),
+        output=list[int],
+        kernel=kernel,
+        limits=Limits(tool_retries=0),
+    )
+    assert (result.status, result.output) == ("success", [1])
 
 
 def test_a_refusal_fails_the_run(kernel: Kernel) -> None:

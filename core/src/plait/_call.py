@@ -94,7 +94,7 @@ async def call_plugin(
             with anyio.CancelScope(deadline=anyio.current_time() + seconds):
                 return CallInfo(kind, name, value=await call(), duration=perf_counter() - start)
             # only the deadline cancels this scope (an outer cancel propagates)
-            raise TimeoutError
+            raise TimeoutError(f"timed out after {seconds:g}s")
     except TimeoutError as exc:
         return CallInfo(kind, name, error=exc, duration=perf_counter() - start, timed_out=True)
     except Exception as exc:

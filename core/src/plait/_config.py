@@ -7,17 +7,20 @@ is validated with pydantic; a bad key or value raises ``ConfigError`` naming the
 
 from __future__ import annotations
 
+import difflib
 import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ._errors import ConfigError
 
 __all__ = ["ENV_VARS", "PlaitConfig", "ProviderProfile", "find_config_file", "load_config"]
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class ProviderProfile(BaseModel):
@@ -68,6 +71,37 @@ class PlaitConfig(BaseModel):
         if isinstance(value, str):
             return tuple(p.strip() for p in value.split(",") if p.strip())
         return value
+
+    def plugin_settings(self, name: str, model: type[M]) -> M:
+        """``[plugin.<name>]`` validated by the plugin's pydantic ``model``.
+
+        A plugin calls this in its registration hook; a wrong key or value is a
+        ``ConfigError`` naming the section and the file (an unknown key gets a did-you-mean
+        when ``model`` forbids extra keys), which the kernel always raises.
+        """
+        values = self.plugin.get(name, {})
+        try:
+            return model.model_validate(values)
+        except ValidationError as exc:
+            raise ConfigError(self._settings_error(name, model, exc)) from None
+
+    def _settings_error(self, name: str, model: type[BaseModel], exc: ValidationError) -> str:
+        in_pyproject = self.source is not None and Path(self.source).name == "pyproject.toml"
+        section = f"[{'tool.plait.' if in_pyproject else ''}plugin.{name}]"
+        where = self.source if self.source not in (None, "defaults") else "configuration"
+        keys = [f.alias or k for k, f in model.model_fields.items()]
+        problems = []
+        for err in exc.errors(include_url=False, include_input=False):
+            key = ".".join(str(p) for p in err["loc"]) or "(table)"
+            if err["type"] == "extra_forbidden":
+                close = difflib.get_close_matches(key, keys, n=1)
+                hint = f"allowed: {', '.join(keys)}" if keys else "it takes no settings"
+                if close:
+                    hint = f"did you mean {close[0]!r}?"
+                problems.append(f"unknown key {key!r} in {section} ({where}); {hint}")
+            else:  # the value itself is left out: plugin settings may hold secrets
+                problems.append(f"{section} {key}: {err['msg']} ({where})")
+        return "\n".join(problems)
 
 
 ENV_VARS: Mapping[str, str] = {

@@ -33,6 +33,7 @@ JSON, a plugin's import) are *mapped* into this tree with ``raise Mapped(...) fr
         └── RunFailed                the run failed (raise_on_failure=True)
 
 ``Retry`` is not an error: a tool raises it to ask the model to try again.
+``PluginWarning`` (a ``UserWarning``) reports a plugin failure plait went on without.
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ __all__ = [
     "PluginNotFound",
     "PluginRegistrationError",
     "PluginValidationError",
+    "PluginWarning",
     "ProtocolError",
     "ProviderError",
     "QuotaExceeded",
@@ -156,6 +158,26 @@ class DuplicateName(PluginError):
     """Two plugins registered an object of the same kind under the same name."""
 
     kind = "duplicate name"
+
+
+class PluginWarning(UserWarning):
+    """A plugin failed to load or register, and plait goes on without it (lenient mode).
+
+    Issued with ``warnings.warn`` once per failure, when the kernel records it (a kernel
+    loads each plugin and calls each registration hook once, so later runs on the same
+    kernel do not repeat it). A warning, not a log record, because the failure is the
+    caller's to fix (block the plugin, fix or uninstall it), as with pytest's and
+    pluggy's own warnings: it shows without any logging set up, and
+    ``-W error::plait.PluginWarning`` (or ``filterwarnings``) turns it into an error.
+    ``error`` is the ``PluginError`` (also in ``Kernel.plugins()``).
+    """
+
+    def __init__(self, error: PluginError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+    def __reduce__(self) -> Any:
+        return (type(self), (self.error,))
 
 
 class PluginErrors(PlaitError):

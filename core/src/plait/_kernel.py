@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
+import warnings
 import weakref
 from collections.abc import Iterable, Mapping, Sequence
+from types import FrameType
 from typing import Any, cast
 
 from ._builtins import BUILTINS
@@ -23,6 +26,7 @@ from ._errors import (
     PluginErrors,
     PluginRegistrationError,
     PluginValidationError,
+    PluginWarning,
 )
 from ._loader import EntryPointLike, PlaitPluginManager, PluginInfo, load_plugins, register_plugin
 from ._registry import KINDS, Registration, collect
@@ -31,6 +35,20 @@ __all__ = ["DEFAULT_LOCAL_MODEL", "DEFAULT_OPENAI_MODEL", "Kernel"]
 
 DEFAULT_OPENAI_MODEL = "openai:gpt-4o-mini"
 DEFAULT_LOCAL_MODEL = "local:smollm2"
+
+
+def _caller_level() -> int:
+    """The ``stacklevel`` (for a warning issued by this function's caller) of the code
+    that called into plait: the frame outside plait's outermost frame, so the warning
+    points at the user's ``plait.run(...)`` line, not at kernel internals."""
+    frame: FrameType | None = sys._getframe(1)
+    level = found = 1
+    while frame is not None:
+        name = frame.f_globals.get("__name__", "")
+        if name == "plait" or name.startswith("plait."):
+            found = level + 1
+        frame, level = frame.f_back, level + 1
+    return found
 
 
 class Kernel:
@@ -88,6 +106,8 @@ class Kernel:
             raise PluginErrors(errors)
         if fatal:
             raise PluginErrors(fatal)
+        for error in errors:  # lenient: go on without it, but say so (once: it is recorded)
+            warnings.warn(PluginWarning(error), stacklevel=_caller_level())
         try:
             self._pm.check_pending()
         except Exception as exc:  # pluggy's own error; attributed as best it can be
@@ -98,6 +118,8 @@ class Kernel:
         for impl in reversed(self._pm.hook.plait_configure.get_hookimpls()):
             try:
                 impl.function(**({"config": self.config} if impl.argnames else {}))
+            except ConfigError:
+                raise  # the user's settings are wrong, not the plugin: never skipped
             except Exception as exc:
                 info = self._infos.get(impl.plugin_name)
                 err = PluginRegistrationError(

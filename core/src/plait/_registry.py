@@ -2,7 +2,8 @@
 
 Calling each implementation separately (instead of the whole hook at once) means one
 plugin's failing hook cannot hide the others' objects, and every object knows which
-plugin registered it — needed to name both sides of a duplicate.
+plugin registered it — needed to name both sides of a duplicate. A hook that raises
+``ConfigError`` (its settings are wrong) is not a plugin failure: it propagates.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 
 from ._config import PlaitConfig
 from ._contracts import EventHandler, Executor, Guardrail, Provider, Store, Tool, Verifier
-from ._errors import DuplicateName, PluginError, PluginRegistrationError
+from ._errors import ConfigError, DuplicateName, PluginError, PluginRegistrationError
 from ._loader import PlaitPluginManager, PluginInfo
 
 __all__ = ["KINDS", "Kind", "Registration", "collect"]
@@ -105,6 +106,8 @@ def collect(
                 (_check(kind, o), o)
                 for o in _objects(kind, _call_impl(impl.function, impl.argnames, config))
             ]
+        except ConfigError:
+            raise  # the plugin's settings are wrong: the user must hear it, never skipped
         except Exception as exc:
             errors.append(
                 PluginRegistrationError(

@@ -27,8 +27,8 @@ from plait_anthropic.provider import AnthropicProvider
 from plait_anthropic.response import response_from_blocks
 
 DATA = (
-    Path(__file__).resolve().parents[4]
-    / "shared"
+    Path(__file__).resolve().parents[3]
+    / "tests"
     / "data"
     / "provider-traffic"
     / "anthropic-messages"

@@ -20,8 +20,8 @@ from plait.testing._loopback import LoopbackServer, Reply
 from plait_anthropic.provider import AnthropicProvider
 
 DATA = (
-    Path(__file__).resolve().parents[4]
-    / "shared"
+    Path(__file__).resolve().parents[3]
+    / "tests"
     / "data"
     / "provider-traffic"
     / "anthropic-messages"

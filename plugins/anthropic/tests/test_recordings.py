@@ -1,6 +1,6 @@
 """Real traffic: every recorded Anthropic exchange, served back and parsed by plait.
 
-Each recording of ``shared/data/provider-traffic/anthropic-messages`` is replayed in
+Each recording of ``tests/data/provider-traffic/anthropic-messages`` is replayed in
 order by an ``httpx.MockTransport``. The expectations come from the recorded JSON through
 the small, independent extractor of ``_recordings`` (not from plait's parser): every text, tool call
 (id, name, input), thinking block (with its signature), stop reason and usage figure must

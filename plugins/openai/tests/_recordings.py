@@ -1,4 +1,4 @@
-"""Recorded OpenAI traffic (../shared/data/provider-traffic) and an independent extractor.
+"""Recorded OpenAI traffic (tests/data/provider-traffic) and an independent extractor.
 
 The extractor reads what a recorded response *says* (texts, tool calls, finish reasons,
 usage) straight from its JSON or SSE text, with no code shared with plait-openai, so the
@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-TRAFFIC = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "provider-traffic"
+TRAFFIC = Path(__file__).resolve().parents[3] / "tests" / "data" / "provider-traffic"
 
 
 def recordings(api: str) -> list[Path]:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import errno
+import os
+import socket
+
 import httpx
 import pytest
 
-from plait import ProviderError, RequestParams, UserMessage
+from plait import ConnectionFailed, ProviderError, RequestParams, UserMessage
 from plait_openai.model import _endpoint
 from plait_openai.provider import OpenAIProvider
 
@@ -60,3 +64,23 @@ async def test_requests_go_to_the_merged_url(api: str) -> None:
         await model.aclose()
     path = "chat/completions" if api == "chat" else "responses"
     assert seen == [f"http://h/v1/{path}"] * 2
+
+
+@pytest.mark.anyio
+async def test_a_refused_connection_names_the_url_without_credentials() -> None:
+    with socket.socket() as sock:  # a loopback port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    base_url = f"http://user:pa55word@127.0.0.1:{port}/v1"
+    model = OpenAIProvider("h").model("m", base_url=base_url, api_key="sk-test-0123456789abcdef")
+    try:
+        with pytest.raises(ConnectionFailed) as info:
+            await model.request([UserMessage(content="hi")], RequestParams())
+    finally:
+        await model.aclose()
+    refused = f"[Errno {errno.ECONNREFUSED}] {os.strerror(errno.ECONNREFUSED)}"
+    assert str(info.value) == (
+        f"h: cannot connect to http://127.0.0.1:{port}/v1/chat/completions: {refused}"
+    )
+    assert info.value.phase == "connect"
+    assert "pa55word" not in repr(info.value)

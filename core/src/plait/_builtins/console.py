@@ -11,12 +11,19 @@ import sys
 from collections.abc import Iterable
 from typing import Any, TextIO
 
+from pydantic import BaseModel, ConfigDict
+
 from .._config import PlaitConfig
 from .._contracts import EventHandler
 from .._events import Event
 from .._markers import hookimpl
 
-__all__ = ["ConsolePrinter", "format_event", "plait_register_event_handlers"]
+__all__ = [
+    "ConsolePrinter",
+    "ConsoleSettings",
+    "format_event",
+    "plait_register_event_handlers",
+]
 
 
 def _short(value: Any, limit: int = 80) -> str:
@@ -65,9 +72,19 @@ class ConsolePrinter:
             out.flush()
 
 
+class ConsoleSettings(BaseModel):
+    """``[tool.plait.plugin.console]``: ``enabled`` registers the printer; ``deltas``
+    prints streamed text as it arrives."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = False
+    deltas: bool = False
+
+
 @hookimpl
 def plait_register_event_handlers(config: PlaitConfig) -> Iterable[EventHandler]:
-    settings = config.plugin.get("console", {})
-    if not settings.get("enabled", False):
+    settings = config.plugin_settings("console", ConsoleSettings)
+    if not settings.enabled:
         return []
-    return [ConsolePrinter(deltas=bool(settings.get("deltas", False)))]
+    return [ConsolePrinter(deltas=settings.deltas)]

@@ -9,14 +9,18 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import warnings
 from collections.abc import Sequence
 from types import ModuleType
+from typing import TextIO
 
 __all__ = ["COMMANDS", "main"]
 
 # name -> (one-line help, module). Static so the top-level help needs no imports.
 COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("run an agent on a task and watch it work", "run"),
+    "chat": ("talk with a model turn by turn (one thread per conversation)", "chat"),
+    "logs": ("list or show logged runs and chats; turn logging off or on", "logs"),
     "plugins": ("list installed plugins, their status and what they registered", "plugins"),
     "models": ("list model providers from installed plugins and the models they name", "models"),
     "threads": ("list, show, export or delete conversation threads in a store", "threads"),
@@ -26,14 +30,44 @@ COMMANDS: dict[str, tuple[str, str]] = {
 EXIT_USAGE = 2
 EXIT_ERROR = 1
 
+EPILOG = """\
+Run `plait COMMAND --help` for a command's flags.
+
+Environment: PLAIT_MODEL, PLAIT_STORE, PLAIT_LOGS, PLAIT_CONFIG, PLAIT_PLUGINS,
+PLAIT_BLOCK_PLUGINS, PLAIT_DISABLE_PLUGIN_AUTOLOAD, PLAIT_STRICT_PLUGINS.
+
+Documentation: docs/cli.md (every command and flag), docs/run.md, docs/threads.md and
+docs/providers.md in plait's source repository (pip does not install them). The
+installed package carries its README as metadata:
+  python -c "import importlib.metadata as m; print(m.metadata('plait')['Description'])"
+"""
+
+
+class _Version(argparse.Action):
+    """``--version``: reads the installed version only when asked (keeps --help fast)."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="print plait's version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            number = version("plait")
+        except PackageNotFoundError:  # run from a source tree that is not installed
+            number = "unknown (not installed)"
+        print(f"plait {number}")
+        parser.exit(0)
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="plait",
         description="plait: a small, fast run kernel for AI agents.",
-        epilog="Environment: PLAIT_PLUGINS, PLAIT_BLOCK_PLUGINS, PLAIT_DISABLE_PLUGIN_AUTOLOAD, "
-        "PLAIT_STRICT_PLUGINS, PLAIT_MODEL, PLAIT_CONFIG.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action=_Version)
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     parser.add_argument(
         "--strict", action="store_true", help="fail on any plugin error (default: report and go on)"
@@ -77,6 +111,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     options.strict = options.strict or top.strict
     from ._errors import report_errors
 
-    with report_errors(debug=options.debug) as outcome:
+    with warnings.catch_warnings(), report_errors(debug=options.debug) as outcome:
+        warnings.showwarning = _show_warning
         outcome.status = int(_command_module(command).run(options))
     return outcome.status
+
+
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    """Warnings as one ``plait: warning: ...`` line each: a person reads them, and the
+    source line that called into plait means nothing on the command line."""
+    print(f"plait: warning: {message}", file=sys.stderr if file is None else file)

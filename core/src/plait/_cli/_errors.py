@@ -11,7 +11,17 @@ from dataclasses import dataclass
 from .._errors import ConfigError, ModelNotConfigured, PlaitError, PluginErrors
 from .._store._errors import SchemaTooNew, StoreBusy, StoreError, StoreFull, ThreadConflict
 
-__all__ = ["Outcome", "report_errors"]
+__all__ = ["CliError", "Outcome", "report_errors"]
+
+
+class CliError(PlaitError):
+    """A command-line mistake: one line with its own hint; ``status`` 2 for bad usage."""
+
+    def __init__(self, message: str, *, hint: str, status: int = 1) -> None:
+        super().__init__(message)
+        self.hint = hint
+        self.status = status
+
 
 HINTS: dict[type[BaseException], str] = {
     ConfigError: "fix the configuration named above",
@@ -34,6 +44,8 @@ class Outcome:
 
 
 def _hint(exc: BaseException) -> str:
+    if isinstance(exc, CliError):
+        return f" (hint: {exc.hint})"
     for cls, hint in HINTS.items():
         if isinstance(exc, cls):
             return f" (hint: {hint})"
@@ -59,4 +71,4 @@ def report_errors(*, debug: bool) -> Iterator[Outcome]:
         print(f"plait: error: {first}{_hint(exc)}", file=sys.stderr)
         for line in more:
             print(f"  {line.strip()}", file=sys.stderr)
-        outcome.status = 1
+        outcome.status = exc.status if isinstance(exc, CliError) else 1

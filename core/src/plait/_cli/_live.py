@@ -1,15 +1,22 @@
 """Show a run as it happens: model text as it arrives, tool calls and results, guardrail
-and verifier decisions, and a spinner while the model thinks (only on a terminal)."""
+and verifier decisions, and a status line while waiting (only on a terminal).
+
+The status line says what the run waits for and for how long: ``loading model…`` during
+the first request of a model that loads on first use (the embedded ``local:`` model),
+``thinking…`` while a model answers, ``calling NAME…`` while it writes a tool call,
+``running NAME…`` while a tool runs. It is never written to a pipe or a file.
+"""
 
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from .._events import Event
 
-__all__ = ["LivePrinter"]
+__all__ = ["LivePrinter", "loads_on_first_use"]
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
@@ -20,16 +27,31 @@ def _short(value: Any, limit: int = 100) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def loads_on_first_use(model: Any) -> bool:
+    """True for a model loaded into this process on its first request (``local:``)."""
+    return str(getattr(model, "name", "")).startswith("local:")
+
+
 @dataclass
 class LivePrinter:
-    """Turns events into lines on ``out``; ``tty`` enables the spinner line."""
+    """Turns events into lines on ``out``; ``tty`` enables the status line.
+
+    ``header`` prints the ``▶ model …`` line at the start of a run; ``loading`` says the
+    model loads on its first request (the status line then says ``loading model…``).
+    ``last_text`` is the text of the last model answer shown.
+    """
 
     out: TextIO
     tty: bool = False
+    header: bool = True
+    loading: bool = False
+    last_text: str = ""
     _spin: int = 0
     _spinning: bool = False
     _in_text: bool = False
     _streamed: bool = False
+    _label: str = ""
+    _since: float = field(default_factory=time.monotonic)
     _calls: dict[str, str] = field(default_factory=dict)
 
     def _write(self, text: str) -> None:
@@ -48,12 +70,20 @@ class LivePrinter:
             self.out.write("\r\033[K")
             self._spinning = False
 
+    def _wait(self, label: str) -> None:
+        self._label, self._since = label, time.monotonic()
+
+    def status(self) -> str:
+        """What the run waits for now, e.g. ``thinking…`` (the status line's text)."""
+        return self._label or ("loading model…" if self.loading else "thinking…")
+
     def tick(self) -> None:
-        """Advance the spinner (called while waiting for the model)."""
+        """Advance the status line (called about 8 times a second while a run goes on)."""
         if not self.tty or self._in_text:
             return
         self._spin = (self._spin + 1) % len(SPINNER)
-        self.out.write(f"\r{SPINNER[self._spin]} thinking…")
+        seconds = time.monotonic() - self._since
+        self.out.write(f"\r\033[K{SPINNER[self._spin]} {self.status()} {seconds:.0f}s")
         self.out.flush()
         self._spinning = True
 
@@ -64,30 +94,43 @@ class LivePrinter:
             handler(event.data)
 
     def _on_run_start(self, d: dict[str, Any]) -> None:
-        tools = ", ".join(d.get("tools") or []) or "none"
-        self._line(f"▶ model {d.get('model')} · tools: {tools}")
+        if self.header:
+            tools = ", ".join(d.get("tools") or []) or "none"
+            self._line(f"▶ model {d.get('model')} · tools: {tools}")
 
     def _on_model_request(self, d: dict[str, Any]) -> None:
         self._streamed = False
+        self._wait("loading model…" if self.loading else "thinking…")
 
     def _on_text_delta(self, d: dict[str, Any]) -> None:
+        self.loading = False
         self._in_text = self._streamed = True
         self._write(d.get("text", ""))
 
+    def _on_tool_call_delta(self, d: dict[str, Any]) -> None:
+        self.loading = False
+        if d.get("name"):
+            self._wait(f"calling {d['name']}…")
+
     def _on_model_response(self, d: dict[str, Any]) -> None:
+        self.loading = False
+        self.last_text = str(d.get("text") or "")
         if not self._streamed and d.get("text"):  # a model that does not stream deltas
             self._line(str(d["text"]))
+        self._wait("thinking…")
 
     def _on_tool_start(self, d: dict[str, Any]) -> None:
         self._calls[str(d.get("id"))] = str(d.get("name"))
         self._line(f"→ {d.get('name')}({_short(d.get('arguments', ''))})")
+        self._wait(f"running {d.get('name')}…")
 
     def _on_tool_end(self, d: dict[str, Any]) -> None:
         name = self._calls.get(str(d.get("id")), d.get("name", "tool"))
         if d.get("ok"):
             self._line(f"← {name}: {_short(d.get('result', 'ok'))}")
-        else:
-            self._line(f"← {name} failed: {_short(d.get('error') or 'error')}")
+        else:  # `message` (redacted text of the error) when the kernel gives it
+            why = d.get("message") or d.get("error") or "error"
+            self._line(f"← {name} failed: {_short(why)}")
 
     def _on_tool_skipped(self, d: dict[str, Any]) -> None:
         self._line(f"↺ {d.get('name')} not run again ({d.get('reason')} call)")

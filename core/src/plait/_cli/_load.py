@@ -1,7 +1,7 @@
 """Load what ``plait run`` names on its command line: tools and the output type.
 
-``--tool`` and ``--output`` take ``module:attribute`` or ``path/to/file.py:attribute``;
-``--output`` also takes a JSON-schema file (``schema.json``), turned into a pydantic
+``--tool`` and ``--output-type`` take ``module:attribute`` or ``path/to/file.py:attribute``;
+``--output-type`` also takes a JSON-schema file (``schema.json``), turned into a pydantic
 model. Every failure is a ``ConfigError`` that says what was expected.
 """
 
@@ -107,8 +107,8 @@ def load_output(ref: str | None) -> Any:
         try:
             schema = json.loads(path.read_text())
         except OSError as exc:
-            raise ConfigError(f"--output {ref}: cannot be read: {exc.strerror}") from None
+            raise ConfigError(f"output type {ref}: cannot be read: {exc.strerror}") from None
         except ValueError as exc:
-            raise ConfigError(f"--output {ref}: not valid JSON: {exc}") from None
+            raise ConfigError(f"output type {ref}: not valid JSON: {exc}") from None
         return model_from_schema(schema, path.stem.title().replace("-", "_") or "Output")
-    return load_object(ref, what="--output")
+    return load_object(ref, what="output type")

@@ -1,5 +1,6 @@
 """``plait plugins``: one row per plugin — name, distribution, version, hooks, registered
-objects by kind, status, error — or JSON with ``--json``."""
+objects by kind, status, error — or JSON with ``--json``. Exits 1 when a plugin failed to
+load (blocked, disabled or not allowed ones are not failures), else 0."""
 
 from __future__ import annotations
 
@@ -66,4 +67,4 @@ def run(args: argparse.Namespace) -> int:
             f"skip it with PLAIT_BLOCK_PLUGINS={info['name']}",
             file=sys.stderr,
         )
-    return 0
+    return 1 if failed else 0

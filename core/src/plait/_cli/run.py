@@ -1,20 +1,35 @@
 """``plait run "task"``: run an agent from the command line and watch it work.
 
-Streams the run live (model text, tool calls and results, guardrail and verifier
-decisions, a spinner while the model thinks) and prints the final result. ``--json``
-prints every event as one JSON line and the result as the last line, for scripts.
-The exit status reflects the result's status (see ``EXIT_CODES``).
+The task is the argument, or stdin: ``echo task | plait run`` and ``plait run -`` read
+it from stdin. With an argument *and* piped stdin, the task is stdin's text, a blank
+line, then the argument (stdin first, as ``llm`` does: ``cat notes.txt | plait run
+"summarise this"``).
+
+On a terminal the run is shown live (model text, tool calls and results, guardrail and
+verifier decisions, a status line while waiting), then its status, output and usage.
+Piped, only the answer is printed (``_show``). ``--json`` prints every event as one JSON
+line and the result as the last line, for scripts. Every run is logged in the store
+unless logging is off (``_record``). The exit status reflects the result's status
+(``EXIT_CODES``).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import stat
 import sys
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, TextIO
 
-__all__ = ["EXIT_CODES", "add_arguments", "result_to_json", "run"]
+from ._errors import CliError
+from ._flags import add_agent_arguments
+
+if TYPE_CHECKING:
+    from ._live import LivePrinter
+
+__all__ = ["EXIT_CODES", "add_arguments", "read_task", "run"]
 
 EXIT_CODES: Mapping[str, int] = {
     "success": 0,
@@ -28,137 +43,95 @@ EXIT_CODES: Mapping[str, int] = {
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("task", help="what the agent should do")
-    parser.add_argument("-m", "--model", help="'provider:model-id' (default: see docs/cli.md)")
     parser.add_argument(
-        "-t",
-        "--tool",
-        action="append",
-        default=[],
-        metavar="MODULE:FUNCTION",
-        help="a tool: module:function or path/to/file.py:function (repeatable)",
-    )
-    parser.add_argument(
-        "-o",
-        "--output",
-        metavar="SCHEMA.json|MODULE:TYPE",
-        help="structured output: a JSON-schema file or a type pydantic can validate",
-    )
-    parser.add_argument("-i", "--instructions", help="instructions for the model")
-    parser.add_argument("--thread", metavar="NAME", help="continue (or start) a named thread")
-    parser.add_argument("--max-turns", type=int, metavar="N", help="stop after N model turns")
+        "task", nargs="?",
+        help="what the agent should do; '-' (or none, with input piped) reads it from stdin",
+    )  # fmt: skip
+    add_agent_arguments(parser, output_type=True)
     parser.add_argument(
         "--json", action="store_true", help="print events and the result as JSON lines"
     )
 
 
-def result_to_json(result: Any) -> dict[str, Any]:
-    """The result as plain JSON values (messages left out; they are in the events)."""
-    from pydantic_core import to_jsonable_python
+def _piped(stdin: TextIO) -> bool:
+    """stdin is a pipe or a file (not a terminal, not /dev/null, not a socket)."""
+    try:
+        mode = os.fstat(stdin.fileno()).st_mode
+    except (OSError, ValueError):  # closed, or replaced by an object without a descriptor
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISREG(mode)
 
-    data: dict[str, Any] = to_jsonable_python(result, fallback=str)
-    data.pop("messages", None)
-    data.pop("new_messages", None)
-    return data
+
+def read_task(arg: str | None, stdin: TextIO) -> str:
+    """The task: the argument, stdin (``-`` or no argument), or stdin then the argument."""
+    if arg == "-" or (arg is None and not stdin.isatty()):
+        text = stdin.read().rstrip()
+    elif arg is None:
+        raise CliError(
+            "no task given",
+            hint='plait run "your task", or pipe it: echo "your task" | plait run',
+            status=2,
+        )
+    else:
+        piped = stdin.read().rstrip() if _piped(stdin) else ""
+        text = f"{piped}\n\n{arg}" if piped else arg
+    if not text.strip():
+        raise CliError("the task is empty", hint="give the agent something to do", status=2)
+    return text
 
 
 def _options(args: argparse.Namespace, kernel: Any) -> dict[str, Any]:
-    from ._load import load_object, load_output
+    from ._flags import agent_options, parse_options, resolve_model
+    from ._load import load_output
 
-    options: dict[str, Any] = {
-        "kernel": kernel,
-        "model": kernel.model(args.model),  # resolve first: a bad name fails before anything runs
-        "tools": [load_object(ref, what="--tool") for ref in args.tool],
-        "output": load_output(args.output),
-        "raise_on_failure": False,
-        "on_limit": "partial",
-    }
-    if args.instructions:
-        options["instructions"] = args.instructions
-    if args.max_turns:
-        options["max_turns"] = args.max_turns
-    if args.thread:
-        options["thread"] = args.thread
+    model_options = parse_options(args.option)
+    # resolve first: a bad name fails before anything runs
+    model = resolve_model(kernel, args.model, model_options)
+    options = agent_options(args, kernel, model, model_options)
+    options["output"] = load_output(args.output)
     return options
 
 
-def _print_result(result: Any, out: Any) -> None:
-    data = result_to_json(result)
-    output = data.get("output")
-    shown = output if isinstance(output, str) else json.dumps(output, indent=2)
-    out.write(f"\nstatus: {result.status} ({result.stop_reason})\n")
-    if output is not None:
-        out.write(f"output: {shown}\n")
-    usage = result.usage
-    out.write(
-        f"usage: {usage.requests} requests, {usage.input_tokens} in / "
-        f"{usage.output_tokens} out tokens, {usage.tool_calls} tool calls; "
-        f"{result.duration:.2f}s\n"
-    )
-    if result.error:
-        out.write(f"error: {result.error}\n")
+def _printer(args: argparse.Namespace, model: Any) -> LivePrinter | None:
+    """The live view on a terminal; nothing when piped or with ``--json``."""
+    if args.json or not sys.stdout.isatty():
+        return None
+    from ._live import LivePrinter, loads_on_first_use
 
-
-async def _watch(args: argparse.Namespace, options: dict[str, Any]) -> Any:
-    from ._live import LivePrinter
-
-    printer = LivePrinter(sys.stdout, tty=sys.stdout.isatty() and not args.json)
-    try:
-        return await _stream(args, options, printer)
-    except BaseExceptionGroup as group:  # the spinner's task group wraps the run's error
-        raise _only(group) from None
-    finally:
-        printer.finish()
-
-
-def _only(group: BaseExceptionGroup[BaseException]) -> BaseException:
-    while isinstance(group, BaseExceptionGroup) and len(group.exceptions) == 1:
-        group = group.exceptions[0]  # type: ignore[assignment]
-    return group
-
-
-async def _stream(args: argparse.Namespace, options: dict[str, Any], printer: Any) -> Any:
-    import anyio
-
-    import plait
-
-    async with anyio.create_task_group() as tg:
-        if printer.tty:
-
-            async def spin() -> None:
-                while True:
-                    await anyio.sleep(0.12)
-                    printer.tick()
-
-            tg.start_soon(spin)
-        async with plait.stream(args.task, **options) as stream:
-            async for event in stream:
-                if args.json:
-                    print(event.to_json(), flush=True)
-                else:
-                    printer.show(event)
-            result = await stream.result()
-        tg.cancel_scope.cancel()
-    return result
+    return LivePrinter(sys.stdout, tty=True, loading=loads_on_first_use(model))
 
 
 def run(args: argparse.Namespace) -> int:
     import anyio
 
     from .._kernel import Kernel
+    from ._flags import close_model, parse_options
+    from ._record import conversation
+    from ._show import print_plain, print_summary, result_to_json, watch
 
+    task = read_task(args.task, sys.stdin)
     kernel = Kernel(strict=True if args.strict else None)
     options = _options(args, kernel)
+    printer = _printer(args, options["model"])
 
     async def main() -> Any:
         try:
-            return await _watch(args, options)
+            options.update((await conversation(args, kernel)).options())
+            return await watch(task, options, printer=printer, json_lines=args.json)
         finally:
+            await close_model(options["model"], parse_options(args.option))
             await kernel.aclose()
 
-    result = anyio.run(main)
+    from ._interrupt import recorded_command
+
+    with recorded_command(args) as interrupt:  # Ctrl-C: recorded as cancelled, exit 130
+        result = anyio.run(main)
+    if interrupt.status is not None:
+        return interrupt.status
     if args.json:
         print(json.dumps({"result": result_to_json(result)}, default=str))
+    elif printer is not None:
+        print_summary(result, sys.stdout, shown=printer.last_text)
     else:
-        _print_result(result, sys.stdout)
+        print_plain(result, sys.stdout, sys.stderr)
     return EXIT_CODES.get(result.status, 1)

@@ -1,13 +1,14 @@
 """``plait runs list|show RUN_ID|resume RUN_ID``: recorded runs and resuming them.
 
-``resume`` needs the run's tools again (functions are not stored): ``--tool
-module:function`` (repeatable) imports each; ``--model`` overrides the recorded model.
+``resume`` rebuilds the run from what was recorded: the model (``provider:model-id``),
+instructions, limits and, for a run ``plait run`` started, its ``--tool`` / ``--output``
+references, imported again. Flags override them: ``--tool`` (repeatable; replaces the
+recorded list), ``--output``, ``--model``, ``--instructions``, ``--max-turns``.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import sys
 from typing import TYPE_CHECKING, Any
@@ -17,7 +18,7 @@ from .threads import add_store_option, describe, stamp, with_store
 if TYPE_CHECKING:
     from .._store._contract import StoreConnection
 
-__all__ = ["add_arguments", "load_tool", "run"]
+__all__ = ["add_arguments", "run"]
 
 STATUSES = ("running", "success", "failed", "skipped", "incomplete", "cancelled", "blocked")
 
@@ -37,32 +38,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     resume.add_argument("run_id", metavar="RUN_ID")
     resume.add_argument(
         "--tool", action="append", default=[], metavar="MODULE:FUNCTION",
-        help="a tool of the run (repeat for each); plain functions become tools",
+        help="a tool (module:function or file.py:function; repeat for each); replaces the "
+        "recorded ones",
     )  # fmt: skip
+    resume.add_argument(
+        "--output",
+        metavar="SCHEMA.json|MODULE:TYPE",
+        help="the run's output type (if not recorded)",
+    )
     resume.add_argument("--model", metavar="SPEC", help="a different model (provider:model)")
+    resume.add_argument("-i", "--instructions", help="different instructions for the model")
+    resume.add_argument("--max-turns", type=int, metavar="N", help="a different turn limit")
     resume.add_argument(
         "--on-unknown-outcome", choices=["tell_model", "fail"], default=None,
         help="a non-idempotent call interrupted mid-way: tell the model (default) or fail",
     )  # fmt: skip
     for action in (listing, show, resume):
         add_store_option(action, sub=True)
-
-
-def load_tool(spec: str) -> Any:
-    """``module:function`` → the object (a ``plait.tool`` or a plain function)."""
-    from .._errors import ConfigError
-
-    module_name, sep, attr = spec.partition(":")
-    if not sep or not module_name or not attr:
-        raise ConfigError(f"--tool {spec!r}: expected MODULE:FUNCTION")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise ConfigError(f"--tool {spec!r}: cannot import {module_name!r} ({exc})") from None
-    try:
-        return getattr(module, attr)
-    except AttributeError:
-        raise ConfigError(f"--tool {spec!r}: {module_name!r} has no {attr!r}") from None
 
 
 async def _list(conn: StoreConnection, args: argparse.Namespace) -> int:
@@ -120,31 +112,54 @@ def _message(data: Any) -> Any:
     return load_history([data])[0]
 
 
+async def _recorded_cli(args: argparse.Namespace, kernel: Any) -> dict[str, Any]:
+    """The ``--tool`` / ``--output`` references ``plait run`` recorded with the run."""
+    from .._thread import open_connection, store_url
+
+    async with open_connection(store_url(args.store, None, kernel), kernel) as conn:
+        state = await conn.load_run(args.run_id)
+    cli = state.run.options.get("cli") if state is not None else None
+    return cli if isinstance(cli, dict) else {}
+
+
+async def _resume_options(args: argparse.Namespace, kernel: Any) -> dict[str, Any]:
+    """``aresume`` options: the flags, else what the run recorded."""
+    from ._load import load_object, load_output
+
+    recorded = await _recorded_cli(args, kernel)
+    tool_refs = args.tool or [str(r) for r in recorded.get("tools") or ()]
+    output_ref = args.output or recorded.get("output")
+    options: dict[str, Any] = {
+        "kernel": kernel,
+        "tools": [load_object(ref, what="--tool") for ref in tool_refs],
+        "raise_on_failure": False,
+        "store": args.store or True,
+    }
+    if output_ref:
+        options["output"] = load_output(str(output_ref))
+    for name in ("model", "instructions", "max_turns", "on_unknown_outcome"):
+        value = getattr(args, name)
+        if value:
+            options[name] = value
+    return options
+
+
 def _resume(args: argparse.Namespace) -> int:
     import anyio
 
     from .. import aresume
     from .._kernel import Kernel
 
-    tools = [load_tool(spec) for spec in args.tool]
-    options: dict[str, Any] = {"tools": tools, "raise_on_failure": False}
-    if args.model:
-        options["model"] = args.model
-    if args.on_unknown_outcome:
-        options["on_unknown_outcome"] = args.on_unknown_outcome
-    if args.store:
-        options["store"] = args.store
-    else:
-        options["store"] = True
-
     async def main() -> Any:
         async with Kernel(strict=True if args.strict else None) as kernel:
-            return await aresume(args.run_id, kernel=kernel, **options)
+            options = await _resume_options(args, kernel)
+            return await aresume(args.run_id, **options)
 
     try:
         result = anyio.run(main)
     except ValueError as exc:  # what resume needs and was not given (tools, model, output)
-        print(f"plait: error: {exc} (hint: pass --tool MODULE:FUNCTION / --model)", file=sys.stderr)
+        hint = "pass --tool MODULE:FUNCTION / --output / --model"
+        print(f"plait: error: {exc} (hint: {hint})", file=sys.stderr)
         return 2
     print(f"run {result.run_id}: {result.status} ({result.stop_reason})")
     if result.error:

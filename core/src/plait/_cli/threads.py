@@ -13,6 +13,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
+from ._show import plural
+
 if TYPE_CHECKING:
     from .._messages import Message
     from .._store._contract import StoreConnection
@@ -96,7 +98,7 @@ async def _list(conn: StoreConnection, args: argparse.Namespace) -> int:
         print(f"no threads in {conn.url}")
     for t in threads:
         meta = f"  {json.dumps(t.metadata)}" if t.metadata else ""
-        print(f"{t.id}  {t.head} messages  updated {stamp(t.updated_at)}{meta}")
+        print(f"{t.id}  {plural(t.head, 'message')}  updated {stamp(t.updated_at)}{meta}")
     return 0
 
 

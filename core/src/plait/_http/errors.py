@@ -15,13 +15,15 @@
     httpx timeouts                              → AttemptTimeout
 
 Messages keep the server's explanation but never a secret: every string given in
-``secrets`` is replaced, key-like tokens are masked, and URLs lose their query string.
+``secrets`` is replaced, key-like tokens are masked, and URLs lose their credentials
+and query string. A transport failure names the URL it was talking to.
 Request headers are never read.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 from collections.abc import Iterable, Mapping
@@ -59,6 +61,7 @@ _KEYLIKE = re.compile(
     r"|\b[A-Za-z0-9_\-]{40,}\b"
 )
 _URL_QUERY = re.compile(r"(https?://[^\s?#]+)\?[^\s#]*")
+_URL_USERINFO = re.compile(r"(https?://)[^\s/?#@]+@")
 _CONTEXT_CODES = frozenset(
     {"context_length_exceeded", "string_above_max_length", "request_too_large"}
 )
@@ -72,6 +75,7 @@ def scrub(text: str, secrets: Iterable[str] = ()) -> str:
     for secret in secrets:
         if secret and len(secret) >= 4:
             text = text.replace(secret, "[REDACTED]")
+    text = _URL_USERINFO.sub(r"\1[REDACTED]@", text)
     text = _URL_QUERY.sub(r"\1?[REDACTED]", text)
     return _KEYLIKE.sub("[REDACTED]", text)
 
@@ -220,17 +224,56 @@ def error_from_payload(
     return _build(cls, message, provider=provider, status=status, retry_after=None, secrets=secrets)
 
 
+def _url(exc: httpx.TransportError) -> str | None:
+    """The failed request's URL without credentials: no userinfo, query or fragment."""
+    try:
+        url = exc.request.url
+    except RuntimeError:  # raised without a request
+        return None
+    return str(url.copy_with(username=None, password=None, query=None, fragment=None))
+
+
+def _os_reason(exc: BaseException) -> str | None:
+    """``[Errno 111] Connection refused``: the operating system's reason, found in the
+    causes (httpx and anyio wrap it in "All connection attempts failed")."""
+    todo: list[BaseException] = [exc]
+    for _ in range(16):  # bounded: chains and groups come from outside
+        if not todo:
+            break
+        err = todo.pop(0)
+        if isinstance(err, OSError) and err.errno is not None and err.strerror:
+            # the system's wording ("Connection refused"), not asyncio's "Connect call failed"
+            why = os.strerror(err.errno) if err.errno > 0 else err.strerror
+            return f"[Errno {err.errno}] {why}"
+        todo.extend(getattr(err, "exceptions", ()))
+        if (cause := err.__cause__ or err.__context__) is not None:
+            todo.append(cause)
+    return None
+
+
 def map_transport_error(
     exc: httpx.TransportError, *, provider: str, secrets: Iterable[str] = ()
 ) -> ProviderError:
-    """The error for an httpx transport failure (raise it ``from exc``)."""
+    """The error for an httpx transport failure (raise it ``from exc``).
+
+    The message names the URL (without credentials) and why: ``cannot connect to
+    http://127.0.0.1:9/v1/chat/completions: [Errno 111] Connection refused``.
+    """
     detail = scrub(str(exc), secrets)[:_MAX_MESSAGE]
     what = type(exc).__name__
     message = f"{what}: {detail}" if detail else what
+    url = _url(exc)
+    safe = None if url is None else scrub(url, secrets)
+    at = "" if safe is None else f" talking to {safe}"
     if isinstance(exc, httpx.TimeoutException):
-        return AttemptTimeout(f"timed out ({message})", provider=provider)
+        return AttemptTimeout(f"timed out{at} ({message})", provider=provider)
     if isinstance(exc, httpx.ConnectError):
-        return ConnectionFailed(f"cannot connect ({message})", phase="connect", provider=provider)
+        if safe is None:
+            return ConnectionFailed(f"cannot connect ({message})", provider=provider)
+        reason = _os_reason(exc) or message
+        return ConnectionFailed(f"cannot connect to {safe}: {reason}", provider=provider)
     if isinstance(exc, (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)):
-        return ConnectionFailed(f"connection broken ({message})", phase="read", provider=provider)
-    return ConnectionFailed(f"transport error ({message})", phase="connect", provider=provider)
+        return ConnectionFailed(
+            f"connection broken{at} ({message})", phase="read", provider=provider
+        )
+    return ConnectionFailed(f"transport error{at} ({message})", phase="connect", provider=provider)

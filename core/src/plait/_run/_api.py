@@ -162,7 +162,9 @@ async def aresume(run_id: str, *, output: Any = str, **options: Any) -> Result[A
     """Continue the recorded run ``run_id`` from its last completed step.
 
     Same as ``arun(resume=run_id, ...)``; pass ``tools=`` again (functions are not stored)
-    and ``model=`` when the run used a model object. See ``docs/threads.md``.
+    and ``model=`` when the run used a model object. A run that was killed, or interrupted
+    (its task cancelled, Ctrl-C: recorded ``cancelled``), continues; a finished run gives
+    its recorded result. See ``docs/threads.md``.
     """
     return await arun(None, output=output, resume=run_id, **options)
 

@@ -23,6 +23,12 @@ __all__ = ["COMPLETE", "OutputPlan", "format_validation_error", "output_plan", "
 COMPLETE = "complete"
 """The completion tool's name."""
 
+SUMMARY_MAX = 500
+EVIDENCE_MAX = 5
+EVIDENCE_ITEM_MAX = 300
+"""Bounds the completion tool's schema declares, so a constrained sampler (a local model)
+always reaches the end of the call; validation accepts longer values from other models."""
+
 _DESCRIPTION = (
     "Call this exactly once, when the task is finished (or cannot be done), to end the run. "
     "status: 'success' or 'failed'; summary: one or two sentences about what was done; "
@@ -53,12 +59,16 @@ def _spec(output: Any, adapter: TypeAdapter[Any], is_text: bool) -> ToolSpec:
     parameters = {
         "type": "object",
         "properties": {
-            "status": {"type": "string", "enum": ["success", "failed"]},
-            "summary": {"type": "string"},
             "result": result_schema,
-            "evidence": {"type": "array", "items": {"type": "string"}},
+            "status": {"type": "string", "enum": ["success", "failed"]},
+            "summary": {"type": "string", "maxLength": SUMMARY_MAX},
+            "evidence": {
+                "type": "array",
+                "items": {"type": "string", "maxLength": EVIDENCE_ITEM_MAX},
+                "maxItems": EVIDENCE_MAX,
+            },
         },
-        "required": ["status", "summary", "result"],
+        "required": ["result", "status", "summary"],
         "additionalProperties": False,
     }
     if defs:

@@ -4,6 +4,11 @@
 ``resume=``. A new run loads its thread's history (compare-and-set starts from the head
 read here), is recorded with the options ``resume`` needs, and gets a ``Recorder``. A
 resumed run is rebuilt from its recorded steps (``_resume``). See ``docs/threads.md``.
+
+The model is recorded as ``provider:model-id`` whenever it has one: a name, the default,
+or an object the kernel resolved from a name (what ``plait run`` passes). ``plait run``
+also records its ``--tool`` / ``--output`` references (``COMMAND_LINE``), so ``plait
+runs resume`` needs no flags.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from .._thread import Thread, open_connection, store_url
+from ._command_line import COMMAND_LINE
 from ._persist import (
     SERVER_STATE,
     Recorder,
@@ -29,7 +35,7 @@ if TYPE_CHECKING:
     from ._loop import Runner
     from ._state import RunState
 
-__all__ = ["attach", "wants_store"]
+__all__ = ["attach", "model_spec", "wants_store"]
 
 STORE_OPTIONS = ("thread", "store", "resume")
 
@@ -117,17 +123,29 @@ def _names(items: Any) -> list[str]:
     return [i for i in items or () if isinstance(i, str)]
 
 
+def model_spec(kernel: Any, option: Any, model: Any) -> str | None:
+    """The ``provider:model-id`` that gives ``model`` again: the name it was given by, or
+    the name the kernel resolved it from (the default, or a name resolved beforehand)."""
+    if isinstance(option, str):
+        return option
+    resolved: dict[str, Any] = getattr(kernel, "_models", None) or {}
+    return next((spec for spec, known in resolved.items() if known is model), None)
+
+
 def recorded_options(runner: Runner, st: RunState, head: int | None) -> dict[str, Any]:
     """What ``resume`` needs to rebuild the run (JSON: functions and objects are named)."""
     options = runner.options
-    model = options.get("model")
+    spec = model_spec(options.get("kernel"), options.get("model"), st.model)
     output = runner.output
     history = None if head is not None else options.get("message_history")
+    cli = COMMAND_LINE.get() if st.parent_run_id is None else None
+    if cli is not None:
+        cli.run_ids.append(st.run_id)
     return {
         "task": st.task,
         "instructions": options.get("instructions"),
-        "model": model if isinstance(model, str) else None,
-        "model_object": model is not None and not isinstance(model, str),
+        "model": spec,
+        "model_object": spec is None and options.get("model") is not None,
         "model_name": getattr(st.model, "name", None),
         "tools": list(st.tools),
         "output": "str" if output is str else getattr(output, "__name__", repr(output)),
@@ -142,6 +160,7 @@ def recorded_options(runner: Runner, st: RunState, head: int | None) -> dict[str
         "verifiers": _names(options.get("verifiers")),
         "thread_head": head,
         "history": dump_messages(history) if history else None,
+        "cli": cli.recorded() if cli is not None else None,
     }
 
 

@@ -59,40 +59,54 @@ async def advance(
     """
     step: Step | None = None
     # one function, not two: each coroutine frame is memory held per run in flight
-    while st.phase != "done":
-        with anyio.CancelScope(deadline=st.deadline or math.inf) as scope:
-            st.scope = scope
-            if st.cancel_requested == "now":
-                scope.cancel()
-            while _running(st):
-                # code that may start runs (tools, checks, approvals) sees this run as
-                # their parent; a plain model request holds no context token meanwhile
-                token = None if _plain_model_step(st) else CURRENT_RUN.set(st)
+    try:
+        while st.phase != "done":
+            with anyio.CancelScope(deadline=st.deadline or math.inf) as scope:
+                st.scope = scope
+                if st.cancel_requested == "now":
+                    scope.cancel()
+                while _running(st):
+                    # code that may start runs (tools, checks, approvals) sees this run as
+                    # their parent; a plain model request holds no context token meanwhile
+                    token = None if _plain_model_step(st) else CURRENT_RUN.set(st)
+                    try:
+                        step = await STEPS[st.phase](st)
+                    finally:
+                        if token is not None:
+                            CURRENT_RUN.reset(token)
+                    if st.recorder is not None:  # one store transaction per completed step
+                        await st.recorder.after_step(st, step)
+                    if on_step is not None:
+                        on_step(step)
+                    if not until_done:
+                        break
+            st.scope = None
+            if scope.cancelled_caught:
+                token = CURRENT_RUN.set(st)
                 try:
-                    step = await STEPS[st.phase](st)
+                    step = await _interrupted(st)
                 finally:
-                    if token is not None:
-                        CURRENT_RUN.reset(token)
-                if st.recorder is not None:  # one store transaction per completed step
+                    CURRENT_RUN.reset(token)
+                if st.recorder is not None:
                     await st.recorder.after_step(st, step)
                 if on_step is not None:
                     on_step(step)
-                if not until_done:
-                    break
-        st.scope = None
-        if scope.cancelled_caught:
-            token = CURRENT_RUN.set(st)
-            try:
-                step = await _interrupted(st)
-            finally:
-                CURRENT_RUN.reset(token)
-            if st.recorder is not None:
-                await st.recorder.after_step(st, step)
-            if on_step is not None:
-                on_step(step)
-        if not until_done:
-            break
+            if not until_done:
+                break
+    except BaseException as exc:
+        if st.recorder is not None and _interruption(exc):  # cancelled from outside, Ctrl-C
+            await st.recorder.interrupted(st)  # shielded and bounded: what it had is kept
+        raise
     return step if step is not None else Step("start", st.turns)
+
+
+def _interruption(exc: BaseException) -> bool:
+    """The run's task was cancelled from outside (its own scope did not catch it) or
+    interrupted (Ctrl-C): not a crash, which leaves a recorded run ``running``."""
+    kinds = (KeyboardInterrupt, anyio.get_cancelled_exc_class())
+    if isinstance(exc, BaseExceptionGroup):
+        return exc.split(kinds)[1] is None
+    return isinstance(exc, kinds)
 
 
 def _plain_model_step(st: RunState) -> bool:

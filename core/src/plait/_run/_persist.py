@@ -6,7 +6,10 @@ the thread's head: ``model_response`` (with the assistant message), ``tool_start
 (just before a tool with ``idempotent=False`` runs), ``tool_result`` (each call, as it
 finishes), ``check`` (verdicts, output guardrail decisions) and ``completion``. Store
 calls are shielded from cancellation: a step that was sent is known to be recorded, so
-the step numbers kept here never go wrong. See ``docs/threads.md``.
+the step numbers kept here never go wrong. A run interrupted from outside (its task
+cancelled, Ctrl-C) records what it had — the messages not yet recorded, in a
+``completion`` step with stop reason ``interrupted`` — and is marked ``cancelled``; such
+a run can be resumed. See ``docs/threads.md``.
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ if TYPE_CHECKING:
     from ._state import RunState
 
 __all__ = [
+    "INTERRUPTED",
+    "INTERRUPT_WRITE_TIMEOUT",
     "PREVIOUS_RESPONSE_ID",
     "SERVER_STATE",
     "Recorder",
@@ -44,6 +49,10 @@ SERVER_STATE = "supports_previous_response_id"
 """A model attribute: ``True`` when its provider keeps conversation state server-side."""
 PREVIOUS_RESPONSE_ID = "previous_response_id"
 """The ``ModelSettings.extra`` key that carries the last response id to such a model."""
+INTERRUPTED = "interrupted"
+"""The stop reason of a run cancelled from outside (task cancelled, Ctrl-C): resumable."""
+INTERRUPT_WRITE_TIMEOUT = 10.0
+"""Seconds an interrupted run may spend recording what it had before it gives up."""
 
 
 def jsonable(value: Any) -> Any:
@@ -118,25 +127,34 @@ class Recorder:
         key: str | None = None,
     ) -> None:
         """Record one step with its messages, in one transaction (shielded from cancel)."""
+        with anyio.CancelScope(shield=True):
+            await self._write(kind, payload, messages, key)
+
+    async def _write(
+        self,
+        kind: StepKind,
+        payload: dict[str, Any],
+        messages: Sequence[Message] = (),
+        key: str | None = None,
+    ) -> None:
         body = {**payload, "messages": dump_messages(messages)}
         step = StoreStep(kind=kind, payload=body, idempotency_key=key)
         threaded = self.thread_id is not None
-        with anyio.CancelScope(shield=True):
-            async with self._lock:
-                try:
-                    rec = await self.conn.append_step(
-                        self.run_id,
-                        step,
-                        seq=self.seq + 1,
-                        messages=messages if threaded else (),
-                        expected_head=self.head if threaded else None,
-                    )
-                except ThreadConflict as exc:
-                    await self._give_up(exc)
-                    raise
-                self.seq = rec.seq
-                if threaded and messages and self.head is not None:
-                    self.head += len(messages)
+        async with self._lock:
+            try:
+                rec = await self.conn.append_step(
+                    self.run_id,
+                    step,
+                    seq=self.seq + 1,
+                    messages=messages if threaded else (),
+                    expected_head=self.head if threaded else None,
+                )
+            except ThreadConflict as exc:
+                await self._give_up(exc)
+                raise
+            self.seq = rec.seq
+            if threaded and messages and self.head is not None:
+                self.head += len(messages)
 
     async def _give_up(self, exc: StoreError) -> None:
         """Another run took the thread: end this run as failed in the store (best effort)."""
@@ -212,6 +230,35 @@ class Recorder:
         self.ended = True
         with anyio.CancelScope(shield=True):
             await self.conn.update_run(self.run_id, status=result.status, error=result.error)
+
+    async def interrupted(self, st: RunState) -> None:
+        """The run was cancelled from outside: keep what it had, mark it ``cancelled``.
+
+        The messages not yet recorded (the task, a prompt the loop added) go into a
+        ``completion`` step with stop reason ``interrupted``; every step completed before
+        was recorded already. Shielded, and bounded by ``INTERRUPT_WRITE_TIMEOUT``: a
+        store that does not answer leaves the run ``running`` (still resumable).
+        """
+        if self.ended:
+            return
+        self.ended = True
+        error = "interrupted (the run's task was cancelled); resume it to continue"
+        payload = {
+            "status": "cancelled",
+            "stop_reason": INTERRUPTED,
+            "output": None,
+            "usage": st.usage.model_dump(mode="json"),
+            "turns": st.turns,
+            "error": error,
+        }
+        messages = self.pending(st)  # the loop records a model turn as soon as it ends
+        with (
+            anyio.CancelScope(shield=True),
+            anyio.move_on_after(INTERRUPT_WRITE_TIMEOUT),
+            contextlib.suppress(StoreError),  # the interruption itself goes on
+        ):
+            await self._write("completion", payload, messages)
+            await self.conn.update_run(self.run_id, status="cancelled", error=error)
 
     async def aclose(self) -> None:
         with anyio.CancelScope(shield=True):

@@ -32,6 +32,7 @@ STOP_REASONS: dict[str, str] = {
     "output_retries": "the output stayed invalid beyond Limits.output_retries",
     "tool_retries": "a tool kept failing beyond its retry budget",
     "model_error": "the model request failed (after the retry layer)",
+    "length": "the token limit cut off the model's tool calls twice in a row",
     "cancelled": "the run was cancelled",
     "limit:<name>": "a limit was reached (turns, tool_calls, *_tokens, seconds)",
     "unknown_outcome": "resume: a non-idempotent call was interrupted (on_unknown_outcome='fail')",

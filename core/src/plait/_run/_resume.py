@@ -6,6 +6,10 @@ they are. A tool call that was started but has no recorded result follows the po
 ``on_unknown_outcome`` (see ``docs/threads.md``): an idempotent tool runs again; a
 non-idempotent one is never repeated — the model is told the outcome is unknown
 (``"tell_model"``, the default) or the run fails (``"fail"``).
+
+A run is resumed when it is still ``running`` (killed) or was ``cancelled`` by an
+interruption (its last step a ``completion`` with stop reason ``interrupted``); any other
+ended run is rebuilt as it finished.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from .._store._records import RunState as RecordedRun
 from ._completion import COMPLETE, parse_completion
 from ._finish import next_turn, repair
 from ._history import load_history
-from ._persist import pass_response_id
+from ._persist import INTERRUPTED, pass_response_id
 
 if TYPE_CHECKING:
     from .._kernel import Kernel
@@ -32,7 +36,7 @@ if TYPE_CHECKING:
     from ._persist import Recorder
     from ._state import RunState
 
-__all__ = ["UNKNOWN_OUTCOME", "ResumeInputs", "rebuild", "resume_inputs"]
+__all__ = ["UNKNOWN_OUTCOME", "ResumeInputs", "interrupted", "rebuild", "resume_inputs"]
 
 UNKNOWN_OUTCOME = (
     "The outcome of this call is unknown: the run was interrupted while the tool was "
@@ -157,6 +161,17 @@ async def _base_history(
     return list(history.messages[:start]), history.head
 
 
+def interrupted(record: RecordedRun) -> bool:
+    """The run was interrupted (Ctrl-C, its task cancelled) and recorded what it had."""
+    last = record.steps[-1] if record.steps else None
+    return (
+        record.run.status in ("cancelled", "running")
+        and last is not None
+        and last.kind == "completion"
+        and last.payload.get("stop_reason") == INTERRUPTED
+    )
+
+
 async def resume_inputs(runner: Runner, conn: StoreConnection, kernel: Kernel) -> ResumeInputs:
     """Load the run named by ``resume=`` and check what the caller passed."""
     given = runner.options
@@ -178,13 +193,18 @@ async def resume_inputs(runner: Runner, conn: StoreConnection, kernel: Kernel) -
         await conn.update_run(run_id, status="running")
         record = await conn.load_run(run_id) or record
     steps = record.steps
-    finished = record.run.status != "running" or bool(steps and steps[-1].kind == "completion")
+    again = interrupted(record)
+    finished = not again and (
+        record.run.status != "running" or bool(steps and steps[-1].kind == "completion")
+    )
     rec = record.run.options
     if not finished and rec.get("output", "str") != "str" and runner.output is str:
         raise ValueError(f"run {run_id!r} returns {rec['output']}: pass output= to resume it")
     run_messages = load_history([m for s in steps for m in s.payload.get("messages", ())])
     base, head = await _base_history(conn, record, len(run_messages), finished)
     options = _options(runner, record, base, kernel, finished)
+    if again and record.run.status != "running":  # it runs again from here
+        await conn.update_run(run_id, status="running")
     task = rec.get("task") if isinstance(rec.get("task"), str) else None
     return ResumeInputs(record, task, options, None, head, run_messages, finished)
 
@@ -324,7 +344,8 @@ async def rebuild(st: RunState, inputs: ResumeInputs, recorder: Recorder) -> Non
             if s.kind == "tool_started" and s.idempotency_key
         }
         _phase(st, recorder)
-        recorder.cursor = len(st.messages)
+        # nothing recorded yet: the task (st.messages[new_from:]) is still to be recorded
+        recorder.cursor = len(st.messages) if inputs.run_messages else st.new_from
         await _unknown_outcomes(st, record, recorder)
         responses = [s for s in record.steps if s.kind == "model_response"]
         if responses:

@@ -101,9 +101,10 @@ class RunState:
     tool_calls: int = 0
     # made on first use: a run in flight holds no empty containers
     tool_failures: dict[str, int] | None = None
-    seen_calls: dict[str, int] | None = None  # identical calls run so far
+    seen_calls: dict[str, tuple[int, str]] | None = None  # identical calls: (runs, last id)
     withheld: set[str] | None = None  # tools not offered on the next turn
     output_retries: int = 0
+    cut_offs: int = 0  # turns in a row whose calls the token limit cut off
     verifier_retries: int = 0
     decisions: tuple[Decision, ...] = ()
     verdicts: tuple[Verdict, ...] = ()

@@ -8,6 +8,7 @@ report (provider errors, blocks, limits); they record them and move to ``end``.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import anyio
@@ -157,6 +158,8 @@ async def step_model(st: RunState) -> Step:
         return Step("model", st.turns)
     st.messages.append(response.message)
     st.finish_reason = response.finish_reason
+    if response.finish_reason != "length":
+        st.cut_offs = 0
     st.phase = "tools" if response.message.tool_calls else "answer"
     return Step("model", st.turns, response=response)
 
@@ -180,10 +183,10 @@ async def step_tools(st: RunState) -> Step:
     calls = [c for c in msg.tool_calls if not (completing and c.name == COMPLETE)]
     results: list[ToolResultMessage] = []
     if st.finish_reason == "length":
-        why = "The call was cut off (the answer hit max_tokens); call it again, shorter."
-        results = _refuse_all(st, msg.tool_calls, why)
-        done = []
-    elif st.final_answer and calls:
+        st.cut_offs += 1
+        return _cut_off(st, msg.tool_calls)
+    _release_tool_choice(st, msg.tool_calls)
+    if st.final_answer and calls:
         results = _refuse_all(st, calls, "Not run: the run reached a limit; answer now.")
     elif calls:
         if tool_calls_over(st, len(calls)):  # this run's limit, or a parent run's
@@ -209,6 +212,52 @@ async def step_tools(st: RunState) -> Step:
     return step
 
 
+def _release_tool_choice(st: RunState, calls: list[ToolCall]) -> None:
+    """A ``tool_choice`` naming a tool holds until that tool is called, then lets go.
+
+    Forcing the same tool on every turn would only repeat the call; afterwards the model
+    may call any tool (``required`` when the run ends through the completion tool) or
+    answer (``auto``), as the OpenAI Agents SDK's ``reset_tool_choice`` does.
+    """
+    choice = st.params.settings.tool_choice
+    if choice in (None, "auto", "none", "required") or all(c.name != choice for c in calls):
+        return
+    release = "required" if st.completion_mode == "required" else "auto"
+    settings = st.params.settings.merge(ModelSettings(tool_choice=release))
+    st.params = replace(st.params, settings=settings)
+
+
+CUT_OFF_TURNS = 2
+"""Turns in a row whose calls the token limit may cut before the run stops (``length``)."""
+
+
+def _cut_off(st: RunState, calls: list[ToolCall]) -> Step:
+    """Calls cut off by the token limit are never run; the same cut twice ends the run.
+
+    A cut call is not the tool's failure, so no tool's retry budget is charged. The model
+    is asked once for a shorter call; when the next answer is cut as well, asking again
+    would only repeat it (a seeded local model gives the same tokens), so the run fails
+    with a message that names the setting to change.
+    """
+    why = "The call was cut off (the answer hit max_tokens); call it again, shorter."
+    results = [_result(c, why) for c in calls]
+    st.messages.extend(results)
+    step = Step("tools", st.turns, tool_results=tuple(results))
+    if st.cut_offs >= CUT_OFF_TURNS:
+        limit = st.params.settings.max_tokens
+        where = f"max_tokens={limit}" if limit else "the model's max_tokens"
+        st.finish(
+            "failed",
+            "length",
+            f"the model's answer was cut off by the token limit ({where}) {st.cut_offs} "
+            "turns in a row; raise ModelSettings.max_tokens or bound the output's strings "
+            "and arrays",
+        )
+    else:
+        next_turn(st)
+    return step
+
+
 def _complete(st: RunState, calls: list[ToolCall]) -> list[ToolResultMessage]:
     """Validate the first ``complete`` call; the rest are told they were ignored."""
     first, *extra = calls
@@ -217,8 +266,9 @@ def _complete(st: RunState, calls: list[ToolCall]) -> list[ToolResultMessage]:
     if isinstance(parsed, str):
         results.insert(0, _result(first, parsed))
         st.output_retries += 1
-        if st.output_retries > st.limits.output_retries:
-            st.finish("failed", "output_retries", "the completion stayed invalid")
+        if st.output_retries > st.limits.output_retries:  # say what was wrong, no values
+            why = parsed.removesuffix(f"\nCall `{COMPLETE}` again with a valid result.")
+            st.finish("failed", "output_retries", f"the completion stayed invalid: {why}")
         return results
     completion, output = parsed
     results.insert(0, _result(first, "Completed.", error=False))

@@ -24,7 +24,7 @@ from .._approval import ApprovalRequest, ask_approver, canonical_arguments
 from .._call import CallInfo, call_plugin
 from .._contracts import Decision
 from .._errors import Retry
-from .._messages import ToolCall, ToolResultMessage
+from .._messages import Message, ToolCall, ToolResultMessage
 from ._budget import charge_tool_call
 from ._checks import _apply as apply_decision
 from ._checks import run_guardrails
@@ -114,14 +114,17 @@ def _error_message(name: str, info: CallInfo[Any], timeout: float | None) -> str
     )
 
 
+def _detail(st: RunState, err: Exception) -> str:
+    """``Type: message``, redacted by the run's policy (never shown to the model)."""
+    detail = f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
+    return detail if st.redact is None else st.redact(detail)
+
+
 def _keep_detail(st: RunState, c: ToolCall, err: Exception) -> None:
-    """The full error, redacted, for the local debug log only (never the model or events)."""
+    """The full error, redacted, for the local debug log (``tool.end`` shows its start)."""
     log = logging.getLogger("plait.tools")
     if log.isEnabledFor(logging.DEBUG):
-        detail = f"{type(err).__name__}: {err}"
-        if st.redact is not None:
-            detail = st.redact(detail)
-        log.debug("run %s: tool %r (call %s) failed: %s", st.run_id, c.name, c.id, detail)
+        log.debug("run %s: tool %r (call %s) failed: %s", st.run_id, c.name, c.id, _detail(st, err))
 
 
 class _Batch:
@@ -219,16 +222,19 @@ class _Batch:
         key = c.name + "\x00" + json.dumps(args, sort_keys=True, default=str)
         if st.seen_calls is None:
             st.seen_calls = {}
-        count = st.seen_calls.get(key, 0)
+        count, last_id = st.seen_calls.get(key, (0, ""))
         if count < allowed:
-            st.seen_calls[key] = count + 1
+            st.seen_calls[key] = (count + 1, c.id)
             return False
         if st.withheld is None:
             st.withheld = set()
         st.withheld.add(c.name)
+        earlier = _earlier_result(st.messages, last_id)
         note = (
             f"Not run: {c.name!r} was already called {count} time(s) with these exact "
             "arguments in this run, and its result is above. Use that result, or finish."
+            if earlier is None
+            else earlier
         )
         self.results[i] = ToolResultMessage(tool_call_id=c.id, name=c.name, content=note)
         st.emitter.emit("tool.skipped", {"id": c.id, "name": c.name, "reason": "repeated"})
@@ -341,8 +347,9 @@ class _Batch:
                 "id": c.id,
                 "name": c.name,
                 "ok": err is None,
-                # the type only: exception text may hold secrets (RELIABILITY.md §8)
                 "error": None if err is None else type(err).__name__,
+                # the text too, for whoever watches: redacted first, then cut (§8)
+                "message": None if err is None else _detail(st, err)[:ERROR_PREVIEW],
                 # what the model was shown, cut short: events are for watching, not storage
                 "result": None if content is None else content[:RESULT_PREVIEW],
                 "duration": perf_counter() - start,
@@ -350,8 +357,16 @@ class _Batch:
         )
 
 
-RESULT_PREVIEW = 500
-"""Characters of a tool's result shown in its ``tool.end`` event."""
+def _earlier_result(messages: Sequence[Message], call_id: str) -> str | None:
+    """The result of the identical call that last ran, if it succeeded."""
+    for m in reversed(messages):
+        if isinstance(m, ToolResultMessage) and m.tool_call_id == call_id:
+            return None if m.is_error else m.content
+    return None
+
+
+RESULT_PREVIEW = ERROR_PREVIEW = 500
+"""Characters of a tool's result (or its error's text) shown in its ``tool.end`` event."""
 
 
 async def run_tool_calls(st: RunState, calls: Sequence[ToolCall]) -> list[ToolResultMessage | None]:

@@ -254,3 +254,13 @@ def echo(messages: list[Message], params: RequestParams) -> TurnLike:
     """The ``test:echo`` model: answer with the last user message."""
     last = next((m for m in reversed(messages) if isinstance(m, UserMessage)), None)
     return Turn(text=last.content if last is not None else "")
+
+
+def slow_echo(delay: float) -> ModelFunction:
+    """The ``test:slow`` model: ``echo``, after ``delay`` seconds."""
+
+    def answer(messages: list[Message], params: RequestParams) -> TurnLike:
+        last = next((m for m in reversed(messages) if isinstance(m, UserMessage)), None)
+        return Turn(text=last.content if last is not None else "", delay=delay)
+
+    return answer

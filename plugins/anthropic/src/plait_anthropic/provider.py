@@ -16,16 +16,24 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
-from plait._config import PlaitConfig
+from pydantic import BaseModel, ConfigDict, Field
+
+from plait import PlaitConfig
 
 if TYPE_CHECKING:
     from plait._http.client import ClientPool
 
     from .model import AnthropicModel
 
-__all__ = ["API_VERSION", "DEFAULT_BASE_URL", "AnthropicProvider", "providers_from_config"]
+__all__ = [
+    "API_VERSION",
+    "DEFAULT_BASE_URL",
+    "AnthropicProvider",
+    "AnthropicSettings",
+    "providers_from_config",
+]
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 API_VERSION = "2023-06-01"
@@ -141,13 +149,23 @@ class AnthropicProvider:
         return ClientPool(kwargs)
 
 
+class AnthropicSettings(BaseModel):
+    """``[tool.plait.plugin.anthropic]``: default model options. ``max_tokens`` and
+    ``output_mode`` are checked; any other key is sent in every request body."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    max_tokens: int | None = Field(default=None, ge=1)
+    output_mode: Literal["native", "tool"] | None = None
+
+
 def providers_from_config(config: PlaitConfig) -> list[AnthropicProvider]:
     """The ``anthropic`` provider, plus one per profile with ``api = "anthropic"``.
 
     A profile named ``anthropic`` configures the default provider instead of adding one;
     ``[tool.plait.plugin.anthropic]`` holds default model options.
     """
-    defaults = dict(config.plugin.get("anthropic", {}))
+    defaults = config.plugin_settings("anthropic", AnthropicSettings).model_dump(exclude_unset=True)
     profiles = {name: p for name, p in config.providers.items() if p.api == "anthropic"}
     main = profiles.pop("anthropic", None)
     providers = [

@@ -66,8 +66,12 @@ class LocalOptions(BaseModel):
     max_string_length: int | None = Field(default=256, ge=1)
     """Cap on JSON strings (in calls and structured output) whose schema sets no length:
     a small model left unbounded can ramble until the context window is full."""
-    max_array_items: int | None = Field(default=None, ge=1)
-    """Cap on JSON arrays whose schema sets no ``maxItems``."""
+    max_array_items: int | None = Field(default=16, ge=1)
+    """Cap on JSON arrays whose schema sets no ``maxItems``: a small model can otherwise
+    repeat one item until the token limit cuts the call."""
+    seed: int | None = 0
+    """The sampler's seed when the request's settings give none: the same request gives
+    the same answer on one machine and build. ``None`` draws a new seed per request."""
     tool_choice: Literal["auto", "required"] | None = None
     """Used when a request offers tools and leaves ``tool_choice`` unset. A 135M model
     almost never chooses a call on its own; ``"required"`` makes every answer a call
@@ -235,7 +239,7 @@ class LocalModel:
             top_k=int(settings.extra.get("top_k", opts.top_k)),
             min_p=float(settings.extra.get("min_p", opts.min_p)),
             repeat_penalty=float(settings.extra.get("repeat_penalty", opts.repeat_penalty)),
-            seed=settings.seed,
+            seed=opts.seed if settings.seed is None else settings.seed,
         )
 
     def _response(self, gen: Generation, decoder: Decoder, tokens: int) -> ModelResponse:

@@ -13,7 +13,12 @@ if TYPE_CHECKING:
 
 @hookimpl
 def plait_register_providers(config: PlaitConfig) -> Iterable[Provider]:
-    """Register the ``local`` provider, configured from ``[tool.plait.plugin.local]``."""
-    from ._model import LocalProvider  # the implementation loads only when registering
+    """Register the ``local`` provider, configured from ``[tool.plait.plugin.local]``.
 
-    return [LocalProvider(**config.plugin.get("local", {}))]
+    The settings are checked here, against ``LocalOptions``: a typo or a bad value is a
+    ``ConfigError`` that names the file, not a provider that quietly goes missing.
+    """
+    from ._model import LocalOptions, LocalProvider  # loads only when registering
+
+    settings = config.plugin_settings("local", LocalOptions)
+    return [LocalProvider(**settings.model_dump(exclude_unset=True))]

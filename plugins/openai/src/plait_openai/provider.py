@@ -13,12 +13,14 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from pydantic import BaseModel, ConfigDict
+
 from .options import OPENAI_BASE_URL, Options, resolve_options
 
 if TYPE_CHECKING:
     from plait import Model, PlaitConfig, ProviderProfile
 
-__all__ = ["OpenAIProvider", "providers_for"]
+__all__ = ["NoSettings", "OpenAIProvider", "providers_for"]
 
 _APIS = {"openai": "chat", "openai-chat": "chat", "openai-responses": "responses"}
 
@@ -84,11 +86,19 @@ def _from_profile(name: str, profile: ProviderProfile) -> OpenAIProvider:
     )
 
 
+class NoSettings(BaseModel):
+    """``[plugin.openai]`` takes no keys: a typo there is an error, not ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
 def providers_for(config: PlaitConfig) -> list[OpenAIProvider]:
     """The built-in providers plus one per profile whose ``api`` is an OpenAI API.
 
     A profile named ``openai`` or ``openai-responses`` replaces the built-in one.
     """
+    # hosts, keys and options live in [providers.<name>]; [plugin.openai] has no keys
+    config.plugin_settings("openai", NoSettings)
     found = {
         "openai": OpenAIProvider("openai", api="chat", use_openai_env=True),
         "openai-responses": OpenAIProvider(
