@@ -95,7 +95,7 @@ async def measure(runs: int) -> dict[str, float]:
     21 turns of one tool call each; ``tool_call_us`` from one turn of 1 vs 21 parallel
     calls; ``sync_tool_call_us`` the same with a sync tool (worker thread).
     """
-    kernel = Kernel(load_entry_points=False)
+    kernel = Kernel(entry_points=())
     t_async, t_sync = plait.tool(add_async), plait.tool(add)
     text = {
         "kernel": kernel,
@@ -131,7 +131,7 @@ async def measure(runs: int) -> dict[str, float]:
 
 async def _in_flight(n: int, trace: bool) -> tuple[float, float]:
     """Start ``n`` runs that all wait in their model turn; (bytes in flight, seconds)."""
-    kernel = Kernel(load_entry_points=False)
+    kernel = Kernel(entry_points=())
     gate = anyio.Event()
     all_in = anyio.Event()
     arrived = 0

@@ -183,7 +183,7 @@ class PlaitRun(PlaitModel):
         await super().setup(base)
         from plait._kernel import Kernel
 
-        self.kernel = Kernel(load_entry_points=False)
+        self.kernel = Kernel(entry_points=())
 
     async def tool_run(self, prompt: str = PROMPT) -> str:
         import plait

@@ -27,8 +27,8 @@ from typing import Any
 import anyio
 
 from plait._messages import AssistantMessage
-from plait._store import Step
 from plait._store._sqlite import SQLiteStore
+from plait.store import NewStep
 
 PAYLOAD = {"text": "x" * 900, "usage": {"input_tokens": 812, "output_tokens": 64}, "n": 0}
 
@@ -39,7 +39,7 @@ async def _append(conn: Any, steps: int, with_message: bool) -> float:
     head = 0
     start = time.perf_counter()
     for i in range(steps):
-        step = Step(kind="model_response", payload={**PAYLOAD, "n": i})
+        step = NewStep(kind="model_response", payload={**PAYLOAD, "n": i})
         if with_message:
             reply = AssistantMessage(text=f"turn {i}")
             await conn.append_step(run_id, step, messages=[reply], expected_head=head)

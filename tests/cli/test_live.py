@@ -55,12 +55,14 @@ def test_no_status_line_off_a_terminal() -> None:
 
 
 def test_only_a_model_loaded_in_process_says_loading() -> None:
-    class Named:
-        def __init__(self, name: str) -> None:
-            self.name = name
+    from plait_local import LocalProvider
 
-    assert loads_on_first_use(Named("local:smollm2"))
-    assert not loads_on_first_use(Named("openai:gpt-4o-mini"))
+    class Hosted:
+        name = "acme:big"
+
+    local = LocalProvider().model("smollm2")  # no I/O: loaded by the first request
+    assert loads_on_first_use(local)  # it declares loads_on_first_request
+    assert not loads_on_first_use(Hosted())  # the contract's default
 
 
 def test_plurals() -> None:

@@ -1,8 +1,11 @@
 """Every hookspec is documented in docs/plugins/hooks.md with its exact signature and a
-complete docstring, and every hook is exercised by at least one test."""
+complete docstring, and every hook has a test named for it (datasette's rule:
+``test_<hook>...``, a test function the suite collects, not a mention in a string)."""
 
 from __future__ import annotations
 
+import ast
+import functools
 import inspect
 from pathlib import Path
 
@@ -15,12 +18,26 @@ DOC = (ROOT / "docs" / "plugins" / "hooks.md").read_text()
 SECTIONS = ("Called:", "Arguments:", "Returns:", "Failures:", "Since:")
 
 
-def _test_sources() -> str:
+@functools.cache
+def _test_names() -> frozenset[str]:
+    """The names of the test functions in every test module of the repository."""
     files = [
         *ROOT.joinpath("tests").rglob("test_*.py"),
         *ROOT.joinpath("plugins").rglob("test_*.py"),
     ]
-    return "\n".join(p.read_text() for p in files if p.name != Path(__file__).name)
+    return frozenset(
+        node.name
+        for path in files
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.name.startswith("test_")
+    )
+
+
+def _named_for(hook: str, names: frozenset[str] | set[str]) -> list[str]:
+    """Tests named ``test_<hook>`` or ``test_<hook>_<more>``."""
+    stem = f"test_{hook}"
+    return sorted(n for n in names if n == stem or n.startswith(stem + "_"))
 
 
 @pytest.mark.parametrize("name", hookspecs.__all__)
@@ -34,8 +51,15 @@ def test_hook_is_documented_with_its_exact_signature(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", hookspecs.__all__)
-def test_hook_has_a_test(name: str) -> None:
-    assert name in _test_sources()
+def test_hook_has_a_test_named_for_it(name: str) -> None:
+    assert _named_for(name, _test_names()), f"no test named test_{name}[_...]"
+
+
+def test_only_a_test_function_named_for_a_hook_counts() -> None:
+    names = {"test_plait_register_tools_are_listed", "test_mentions_plait_register_stores"}
+    assert _named_for("plait_register_tools", names) == ["test_plait_register_tools_are_listed"]
+    assert _named_for("plait_register_stores", names) == []
+    assert _named_for("plait_register_tool", names) == []  # a prefix of another hook
 
 
 def test_hookspec_module_holds_hookspecs_only() -> None:

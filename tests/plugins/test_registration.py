@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 import plait
+from plait.provider import DefaultModel
 from plait.testing import make_kernel
 
 
@@ -89,29 +90,82 @@ def test_models_resolve_through_the_provider_prefix() -> None:
 
 
 def test_default_model_resolution_order() -> None:
+    """Configuration wins; else the highest-priority offer whose variable is set."""
+
     class Local:
-        name = "local"
+        name = "here"
+        default_model = DefaultModel("tiny")
 
         def model(self, model_id: str, **options: Any) -> Any:
             return model_id
 
-    class OpenAI(Local):
-        name = "openai"
+    class Hosted(Local):
+        name = "cloud"
+        default_model = DefaultModel("big", env="CLOUD_KEY", priority=10)
+
+    class Silent(Local):  # offers nothing: never the default
+        name = "silent"
+        default_model = None
 
     class Providers:
         __name__ = "providers"
 
         @plait.hookimpl
         def plait_register_providers(self) -> list[Any]:
-            return [Local(), OpenAI()]
+            return [Silent(), Local(), Hosted()]
 
     kernel = make_kernel(Providers(), builtins=False)
-    assert kernel.default_model_spec({}) == "local:smollm2"
-    assert kernel.default_model_spec({"OPENAI_API_KEY": "k"}) == "openai:gpt-4o-mini"
-    configured = make_kernel(Providers(), builtins=False, model="openai:gpt-4.1")
-    assert configured.default_model_spec({"OPENAI_API_KEY": "k"}) == "openai:gpt-4.1"
+    assert kernel.default_model_spec({}) == "here:tiny"
+    assert kernel.default_model_spec({"CLOUD_KEY": ""}) == "here:tiny"  # empty is unset
+    assert kernel.default_model_spec({"CLOUD_KEY": "k"}) == "cloud:big"
+    configured = make_kernel(Providers(), builtins=False, model="cloud:other")
+    assert configured.default_model_spec({"CLOUD_KEY": "k"}) == "cloud:other"
     with pytest.raises(plait.ModelNotConfigured, match="PLAIT_MODEL"):
         make_kernel(builtins=False).default_model_spec({})
+
+
+def test_equal_offers_go_to_the_first_registered_and_unset_keys_are_named() -> None:
+    class First:
+        name = "first"
+        default_model = DefaultModel("a", priority=1)
+
+        def model(self, model_id: str, **options: Any) -> Any:
+            return model_id
+
+    class Second(First):
+        name = "second"
+        default_model = DefaultModel("b", priority=1)
+
+    class Keyed(First):
+        name = "keyed"
+        default_model = DefaultModel("c", env="KEYED_KEY", priority=5)
+
+    class Providers:
+        __name__ = "providers"
+
+        @plait.hookimpl
+        def plait_register_providers(self) -> list[Any]:
+            return [First(), Second()]
+
+    class OnlyKeyed:
+        __name__ = "only_keyed"
+
+        @plait.hookimpl
+        def plait_register_providers(self) -> list[Any]:
+            return [Keyed()]
+
+    assert make_kernel(Providers(), builtins=False).default_model_spec({}) == "first:a"
+    with pytest.raises(plait.ModelNotConfigured, match="set KEYED_KEY for keyed:c"):
+        make_kernel(OnlyKeyed(), builtins=False).default_model_spec({})
+
+
+def test_a_profile_no_plugin_serves_is_an_error_that_says_so() -> None:
+    kernel = make_kernel(builtins=False, providers={"groq": {"base_url": "http://x.test"}})
+    with pytest.raises(plait.ModelNotConfigured, match="profile 'groq' has no `api`"):
+        kernel.model("groq:llama")
+    kernel = make_kernel(builtins=False, providers={"groq": {"api": "carrier-pigeon"}})
+    with pytest.raises(plait.ModelNotConfigured, match="api = 'carrier-pigeon'"):
+        kernel.model("groq:llama")
 
 
 def test_hook_returning_a_non_iterable_is_a_registration_error() -> None:

@@ -16,8 +16,8 @@ import pytest
 
 from plait._builtins import sqlite_store
 from plait._config import PlaitConfig
-from plait._store import SCHEMA_VERSION, Step, StoreBusy, StoreCorrupted
 from plait._store._sqlite import SQLiteStore
+from plait.store import SCHEMA_VERSION, NewStep, StoreBusy, StoreCorrupted
 
 pytestmark = pytest.mark.anyio
 
@@ -57,9 +57,9 @@ async def test_lock_held_past_busy_timeout_is_a_clear_error(tmp_path: Path) -> N
         with closing(sqlite3.connect(path, isolation_level=None)) as other:
             other.execute("BEGIN IMMEDIATE")  # another writer holds the lock
             with anyio.fail_after(5), pytest.raises(StoreBusy, match=r"busy_timeout=0.2s"):
-                await conn.append_step("r", Step(kind="check"))
+                await conn.append_step("r", NewStep(kind="check"))
             other.execute("ROLLBACK")
-        assert (await conn.append_step("r", Step(kind="check"))).seq == 1
+        assert (await conn.append_step("r", NewStep(kind="check"))).seq == 1
 
 
 async def test_connections_racing_to_create_a_new_file_all_succeed(tmp_path: Path) -> None:
@@ -89,7 +89,7 @@ async def test_a_file_that_is_not_a_database(tmp_path: Path) -> None:
 WRITER = textwrap.dedent(
     """
     import sys, anyio
-    from plait._store import Step
+    from plait.store import NewStep
     from plait._store._sqlite import SQLiteStore
 
     async def main(url, name, steps, start):
@@ -98,7 +98,7 @@ WRITER = textwrap.dedent(
         async with SQLiteStore().open(url) as conn:
             await conn.create_run(name, thread_id="shared")
             for i in range(steps):
-                await conn.append_step(name, Step(kind="check", payload={"i": i}))
+                await conn.append_step(name, NewStep(kind="check", payload={"i": i}))
                 while True:  # also contend for one thread's head
                     head = (await conn.load_messages("shared")).head
                     try:
@@ -145,14 +145,14 @@ async def test_several_writer_processes_never_see_a_locked_database(tmp_path: Pa
 DISK_FULL = textwrap.dedent(
     """
     import json, os, resource, signal, sys, anyio
-    from plait._store import Step, StoreError
+    from plait.store import NewStep, StoreError
     from plait._store._sqlite import SQLiteStore
 
     async def main(path):
         async with SQLiteStore().open(f"sqlite:///{path}") as conn:
             await conn.create_run("r")
             for i in range(5):
-                await conn.append_step("r", Step(kind="check", payload={"i": i}))
+                await conn.append_step("r", NewStep(kind="check", payload={"i": i}))
             # Past RLIMIT_FSIZE a write fails with EFBIG instead of killing the process.
             signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
             used = sum(os.path.getsize(p) for p in (path, path + "-wal") if os.path.exists(p))
@@ -160,7 +160,8 @@ DISK_FULL = textwrap.dedent(
             written, error = 5, None
             try:
                 for i in range(100):
-                    await conn.append_step("r", Step(kind="check", payload={"blob": "x" * 40_000}))
+                    blob = NewStep(kind="check", payload={"blob": "x" * 40_000})
+                    await conn.append_step("r", blob)
                     written += 1
             except StoreError as exc:
                 error = {"type": type(exc).__name__, "message": str(exc)}
@@ -186,4 +187,4 @@ async def test_disk_full_is_a_clear_error_and_keeps_earlier_steps(tmp_path: Path
         assert state is not None
         assert [s.seq for s in state.steps] == list(range(1, report["written"] + 1))
         assert [s.payload["i"] for s in state.steps[:5]] == list(range(5))
-        assert (await conn.append_step("r", Step(kind="check"))).seq == report["written"] + 1
+        assert (await conn.append_step("r", NewStep(kind="check"))).seq == report["written"] + 1

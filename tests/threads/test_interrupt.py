@@ -10,8 +10,8 @@ import pytest
 
 import plait
 from plait import AssistantMessage, ToolResultMessage, UserMessage
-from plait._store._records import RunState as RecordedRun
 from plait._store._sqlite import SQLiteStore
+from plait.store import StoredRun as RecordedRun
 from plait.testing import FunctionModel, ScriptedModel, Turn, call, make_kernel
 
 pytestmark = pytest.mark.anyio

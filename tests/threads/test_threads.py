@@ -183,8 +183,9 @@ async def test_runs_without_a_store_touch_no_store(kernel: Kernel, monkeypatch: 
 
 @pytest.mark.anyio
 async def test_server_side_state_gets_the_last_response_id(db: str, kernel: Kernel) -> None:
-    """A model with ``supports_previous_response_id = True`` receives the thread's last
-    response id in ``settings.extra["previous_response_id"]``; others never do."""
+    """A model that declares ``server_state_key = "previous_response_id"`` receives the
+    thread's last response id in ``settings.extra["previous_response_id"]``; others
+    (the contract's default, ``None``) never do."""
 
     def noop() -> str:
         return "ok"
@@ -194,7 +195,7 @@ async def test_server_side_state_gets_the_last_response_id(db: str, kernel: Kern
     assert all("previous_response_id" not in r.params.settings.extra for r in plain.requests)
 
     stateful = ScriptedModel([call("noop", id="n1"), "three"])
-    stateful.supports_previous_response_id = True  # type: ignore[attr-defined]
+    stateful.server_state_key = "previous_response_id"  # type: ignore[attr-defined]
     await plait.arun("b", model=stateful, tools=[noop], thread="srv", store=db, kernel=kernel)
     first, second = (r.params.settings.extra for r in stateful.requests)
     assert first["previous_response_id"] == "resp_2"  # the previous run's last response

@@ -1,354 +1,217 @@
 """plait: a small, fast run kernel for AI agents, extended through pluggy hooks.
 
+This is the door for application authors. Plugin authors have their own kits:
+``plait.provider`` (provider plugins), ``plait.store`` (store plugins) and
+``plait.testing`` (test helpers and conformance suites). Everything behind an
+underscore is private.
+
 Importing plait is cheap and has no side effects: public names are loaded on first use.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from ._agent import Agent
-    from ._approval import Approval, ApprovalRequest
-    from ._config import PlaitConfig, ProviderProfile
-    from ._context import Context
-    from ._contracts import (
-        Completion,
-        Decision,
-        EventHandler,
-        Executor,
-        Guardrail,
-        Model,
-        OutputSpec,
-        Provider,
-        RequestParams,
-        Store,
-        Tool,
-        Toolset,
-        ToolSpec,
-        Verdict,
-        Verifier,
-    )
-    from ._errors import (
-        AttemptTimeout,
-        AuthenticationFailed,
-        ConfigError,
-        ConnectionFailed,
-        ContentFiltered,
-        ContextWindowExceeded,
-        DuplicateName,
-        GuardrailTripped,
-        LimitExceeded,
-        ModelNotConfigured,
-        ModelNotFound,
-        PlaitError,
-        PluginError,
-        PluginErrors,
-        PluginImportError,
-        PluginNotFound,
-        PluginRegistrationError,
-        PluginValidationError,
-        PluginWarning,
-        ProtocolError,
-        ProviderError,
-        QuotaExceeded,
-        RateLimited,
-        Rejected,
-        RequestTimeout,
-        Retry,
-        RunError,
-        RunFailed,
-        ServerError,
-        Unavailable,
-    )
-    from ._events import Event
-    from ._markers import hookimpl
-    from ._messages import (
-        AssistantMessage,
-        FinishReason,
-        Message,
-        ModelResponse,
-        ResponseDone,
-        StreamEvent,
-        SystemMessage,
-        TextDelta,
-        Thinking,
-        ThinkingDelta,
-        ToolCall,
-        ToolCallDelta,
-        ToolResultMessage,
-        Usage,
-        UserMessage,
-    )
-    from ._redact import Redactor
-    from ._retry import RetryPolicy
-    from ._run import (
-        Result,
-        RunHandle,
-        RunIterator,
-        RunStream,
-        Step,
-        arun,
-        guardrail,
-        iter,
-        run,
-        start,
-        stream,
-        verifier,
-    )
-    from ._settings import Limits, ModelSettings
-    from ._store import RunRecord, StepRecord, StoreConnection, ThreadRecord
-    from ._store._errors import (
-        DuplicateRun,
-        SchemaTooNew,
-        StepConflict,
-        StoreBusy,
-        StoreCorrupted,
-        StoreError,
-        StoreFull,
-        ThreadConflict,
-    )
-    from ._thread import Thread
-    from ._tool import tool
+from ._lazy import lazy_exports
+
+if TYPE_CHECKING:  # what type checkers see; tests/test_public_api.py checks it against _EXPORTS
+    from ._agent import Agent as Agent
+    from ._approval import Approval as Approval
+    from ._approval import ApprovalRequest as ApprovalRequest
+    from ._config import PlaitConfig as PlaitConfig
+    from ._config import ProviderProfile as ProviderProfile
+    from ._context import Context as Context
+    from ._contracts import Completion as Completion
+    from ._contracts import Decision as Decision
+    from ._contracts import EventHandler as EventHandler
+    from ._contracts import Executor as Executor
+    from ._contracts import Guardrail as Guardrail
+    from ._contracts import Model as Model
+    from ._contracts import OutputSpec as OutputSpec
+    from ._contracts import Provider as Provider
+    from ._contracts import RequestParams as RequestParams
+    from ._contracts import Store as Store
+    from ._contracts import Tool as Tool
+    from ._contracts import Toolset as Toolset
+    from ._contracts import ToolSpec as ToolSpec
+    from ._contracts import Verdict as Verdict
+    from ._contracts import Verifier as Verifier
+    from ._errors import AttemptTimeout as AttemptTimeout
+    from ._errors import AuthenticationFailed as AuthenticationFailed
+    from ._errors import ConfigError as ConfigError
+    from ._errors import ConnectionFailed as ConnectionFailed
+    from ._errors import ContentFiltered as ContentFiltered
+    from ._errors import ContextWindowExceeded as ContextWindowExceeded
+    from ._errors import DuplicateName as DuplicateName
+    from ._errors import GuardrailTripped as GuardrailTripped
+    from ._errors import LimitExceeded as LimitExceeded
+    from ._errors import ModelNotConfigured as ModelNotConfigured
+    from ._errors import ModelNotFound as ModelNotFound
+    from ._errors import PlaitError as PlaitError
+    from ._errors import PluginError as PluginError
+    from ._errors import PluginErrors as PluginErrors
+    from ._errors import PluginImportError as PluginImportError
+    from ._errors import PluginNotFound as PluginNotFound
+    from ._errors import PluginRegistrationError as PluginRegistrationError
+    from ._errors import PluginValidationError as PluginValidationError
+    from ._errors import PluginWarning as PluginWarning
+    from ._errors import ProtocolError as ProtocolError
+    from ._errors import ProviderError as ProviderError
+    from ._errors import QuotaExceeded as QuotaExceeded
+    from ._errors import RateLimited as RateLimited
+    from ._errors import Rejected as Rejected
+    from ._errors import RequestTimeout as RequestTimeout
+    from ._errors import Retry as Retry
+    from ._errors import RunError as RunError
+    from ._errors import RunFailed as RunFailed
+    from ._errors import ServerError as ServerError
+    from ._errors import Unavailable as Unavailable
+    from ._events import Event as Event
+    from ._kernel import Kernel as Kernel
+    from ._markers import hookimpl as hookimpl
+    from ._messages import AssistantMessage as AssistantMessage
+    from ._messages import Message as Message
+    from ._messages import ModelResponse as ModelResponse
+    from ._messages import ResponseDone as ResponseDone
+    from ._messages import SystemMessage as SystemMessage
+    from ._messages import TextDelta as TextDelta
+    from ._messages import Thinking as Thinking
+    from ._messages import ThinkingDelta as ThinkingDelta
+    from ._messages import ToolCall as ToolCall
+    from ._messages import ToolCallDelta as ToolCallDelta
+    from ._messages import ToolResultMessage as ToolResultMessage
+    from ._messages import Usage as Usage
+    from ._messages import UserMessage as UserMessage
+    from ._redact import Redactor as Redactor
+    from ._retry import RetryPolicy as RetryPolicy
+    from ._run import Result as Result
+    from ._run import RunHandle as RunHandle
+    from ._run import RunIterator as RunIterator
+    from ._run import RunStream as RunStream
+    from ._run import Step as Step
+    from ._run import aresume as aresume
+    from ._run import arun as arun
+    from ._run import guardrail as guardrail
+    from ._run import iter as iter
+    from ._run import resume as resume
+    from ._run import run as run
+    from ._run import start as start
+    from ._run import stream as stream
+    from ._run import verifier as verifier
+    from ._settings import Limits as Limits
+    from ._settings import ModelSettings as ModelSettings
+    from ._store._errors import DuplicateRun as DuplicateRun
+    from ._store._errors import SchemaTooNew as SchemaTooNew
+    from ._store._errors import StepConflict as StepConflict
+    from ._store._errors import StoreBusy as StoreBusy
+    from ._store._errors import StoreCorrupted as StoreCorrupted
+    from ._store._errors import StoreError as StoreError
+    from ._store._errors import StoreFull as StoreFull
+    from ._store._errors import ThreadConflict as ThreadConflict
+    from ._thread import Thread as Thread
+    from ._tool import tool as tool
 
 __version__ = "0.1.0"
 
-# name -> private module that defines it; resolved on first attribute access (PEP 562).
+# The one list of this door's names: name -> private module under plait that defines it.
 _EXPORTS: dict[str, str] = {
     "Agent": "_agent",
-    **dict.fromkeys(("Approval", "ApprovalRequest"), "_approval"),
-    **dict.fromkeys(("PlaitConfig", "ProviderProfile"), "_config"),
+    "Approval": "_approval",
+    "ApprovalRequest": "_approval",
+    "AssistantMessage": "_messages",
+    "AttemptTimeout": "_errors",
+    "AuthenticationFailed": "_errors",
+    "Completion": "_contracts",
+    "ConfigError": "_errors",
+    "ConnectionFailed": "_errors",
+    "ContentFiltered": "_errors",
     "Context": "_context",
-    **dict.fromkeys(
-        (
-            "Completion",
-            "Decision",
-            "EventHandler",
-            "Executor",
-            "Guardrail",
-            "Model",
-            "OutputSpec",
-            "Provider",
-            "RequestParams",
-            "Store",
-            "Tool",
-            "ToolSpec",
-            "Toolset",
-            "Verdict",
-            "Verifier",
-        ),
-        "_contracts",
-    ),
-    **dict.fromkeys(
-        (
-            "AttemptTimeout",
-            "AuthenticationFailed",
-            "ConfigError",
-            "ConnectionFailed",
-            "ContentFiltered",
-            "ContextWindowExceeded",
-            "DuplicateName",
-            "GuardrailTripped",
-            "LimitExceeded",
-            "ModelNotConfigured",
-            "ModelNotFound",
-            "PlaitError",
-            "PluginError",
-            "PluginErrors",
-            "PluginImportError",
-            "PluginNotFound",
-            "PluginRegistrationError",
-            "PluginValidationError",
-            "PluginWarning",
-            "ProtocolError",
-            "ProviderError",
-            "QuotaExceeded",
-            "RateLimited",
-            "Rejected",
-            "RequestTimeout",
-            "Retry",
-            "RunError",
-            "RunFailed",
-            "ServerError",
-            "Unavailable",
-        ),
-        "_errors",
-    ),
+    "ContextWindowExceeded": "_errors",
+    "Decision": "_contracts",
+    "DuplicateName": "_errors",
+    "DuplicateRun": "_store._errors",
     "Event": "_events",
-    "hookimpl": "_markers",
-    **dict.fromkeys(
-        (
-            "AssistantMessage",
-            "FinishReason",
-            "Message",
-            "ModelResponse",
-            "ResponseDone",
-            "StreamEvent",
-            "SystemMessage",
-            "TextDelta",
-            "Thinking",
-            "ThinkingDelta",
-            "ToolCall",
-            "ToolCallDelta",
-            "ToolResultMessage",
-            "Usage",
-            "UserMessage",
-        ),
-        "_messages",
-    ),
-    **dict.fromkeys(
-        (
-            "Result",
-            "RunHandle",
-            "RunIterator",
-            "RunStream",
-            "Step",
-            "aresume",
-            "arun",
-            "guardrail",
-            "iter",
-            "resume",
-            "run",
-            "start",
-            "stream",
-            "verifier",
-        ),
-        "_run",
-    ),
+    "EventHandler": "_contracts",
+    "Executor": "_contracts",
+    "Guardrail": "_contracts",
+    "GuardrailTripped": "_errors",
+    "Kernel": "_kernel",
+    "LimitExceeded": "_errors",
+    "Limits": "_settings",
+    "Message": "_messages",
+    "Model": "_contracts",
+    "ModelNotConfigured": "_errors",
+    "ModelNotFound": "_errors",
+    "ModelResponse": "_messages",
+    "ModelSettings": "_settings",
+    "OutputSpec": "_contracts",
+    "PlaitConfig": "_config",
+    "PlaitError": "_errors",
+    "PluginError": "_errors",
+    "PluginErrors": "_errors",
+    "PluginImportError": "_errors",
+    "PluginNotFound": "_errors",
+    "PluginRegistrationError": "_errors",
+    "PluginValidationError": "_errors",
+    "PluginWarning": "_errors",
+    "ProtocolError": "_errors",
+    "Provider": "_contracts",
+    "ProviderError": "_errors",
+    "ProviderProfile": "_config",
+    "QuotaExceeded": "_errors",
+    "RateLimited": "_errors",
     "Redactor": "_redact",
+    "Rejected": "_errors",
+    "RequestParams": "_contracts",
+    "RequestTimeout": "_errors",
+    "ResponseDone": "_messages",
+    "Result": "_run",
+    "Retry": "_errors",
     "RetryPolicy": "_retry",
-    **dict.fromkeys(("Limits", "ModelSettings"), "_settings"),
-    **dict.fromkeys(("RunRecord", "StepRecord", "StoreConnection", "ThreadRecord"), "_store"),
-    **dict.fromkeys(
-        (
-            "DuplicateRun",
-            "SchemaTooNew",
-            "StepConflict",
-            "StoreBusy",
-            "StoreCorrupted",
-            "StoreError",
-            "StoreFull",
-            "ThreadConflict",
-        ),
-        "_store._errors",
-    ),
+    "RunError": "_errors",
+    "RunFailed": "_errors",
+    "RunHandle": "_run",
+    "RunIterator": "_run",
+    "RunStream": "_run",
+    "SchemaTooNew": "_store._errors",
+    "ServerError": "_errors",
+    "Step": "_run",
+    "StepConflict": "_store._errors",
+    "Store": "_contracts",
+    "StoreBusy": "_store._errors",
+    "StoreCorrupted": "_store._errors",
+    "StoreError": "_store._errors",
+    "StoreFull": "_store._errors",
+    "SystemMessage": "_messages",
+    "TextDelta": "_messages",
+    "Thinking": "_messages",
+    "ThinkingDelta": "_messages",
     "Thread": "_thread",
+    "ThreadConflict": "_store._errors",
+    "Tool": "_contracts",
+    "ToolCall": "_messages",
+    "ToolCallDelta": "_messages",
+    "ToolResultMessage": "_messages",
+    "ToolSpec": "_contracts",
+    "Toolset": "_contracts",
+    "Unavailable": "_errors",
+    "Usage": "_messages",
+    "UserMessage": "_messages",
+    "Verdict": "_contracts",
+    "Verifier": "_contracts",
+    "aresume": "_run",
+    "arun": "_run",
+    "guardrail": "_run",
+    "hookimpl": "_markers",
+    "iter": "_run",
+    "resume": "_run",
+    "run": "_run",
+    "start": "_run",
+    "stream": "_run",
     "tool": "_tool",
+    "verifier": "_run",
 }
 
-__all__ = [
-    "Agent",
-    "Approval",
-    "ApprovalRequest",
-    "AssistantMessage",
-    "AttemptTimeout",
-    "AuthenticationFailed",
-    "Completion",
-    "ConfigError",
-    "ConnectionFailed",
-    "ContentFiltered",
-    "Context",
-    "ContextWindowExceeded",
-    "Decision",
-    "DuplicateName",
-    "DuplicateRun",
-    "Event",
-    "EventHandler",
-    "Executor",
-    "FinishReason",
-    "Guardrail",
-    "GuardrailTripped",
-    "LimitExceeded",
-    "Limits",
-    "Message",
-    "Model",
-    "ModelNotConfigured",
-    "ModelNotFound",
-    "ModelResponse",
-    "ModelSettings",
-    "OutputSpec",
-    "PlaitConfig",
-    "PlaitError",
-    "PluginError",
-    "PluginErrors",
-    "PluginImportError",
-    "PluginNotFound",
-    "PluginRegistrationError",
-    "PluginValidationError",
-    "PluginWarning",
-    "ProtocolError",
-    "Provider",
-    "ProviderError",
-    "ProviderProfile",
-    "QuotaExceeded",
-    "RateLimited",
-    "Redactor",
-    "Rejected",
-    "RequestParams",
-    "RequestTimeout",
-    "ResponseDone",
-    "Result",
-    "Retry",
-    "RetryPolicy",
-    "RunError",
-    "RunFailed",
-    "RunHandle",
-    "RunIterator",
-    "RunRecord",
-    "RunStream",
-    "SchemaTooNew",
-    "ServerError",
-    "Step",
-    "StepConflict",
-    "StepRecord",
-    "Store",
-    "StoreBusy",
-    "StoreConnection",
-    "StoreCorrupted",
-    "StoreError",
-    "StoreFull",
-    "StreamEvent",
-    "SystemMessage",
-    "TextDelta",
-    "Thinking",
-    "ThinkingDelta",
-    "Thread",
-    "ThreadConflict",
-    "ThreadRecord",
-    "Tool",
-    "ToolCall",
-    "ToolCallDelta",
-    "ToolResultMessage",
-    "ToolSpec",
-    "Toolset",
-    "Unavailable",
-    "Usage",
-    "UserMessage",
-    "Verdict",
-    "Verifier",
-    "aresume",
-    "arun",
-    "guardrail",
-    "hookimpl",
-    "iter",
-    "resume",
-    "run",
-    "start",
-    "stream",
-    "tool",
-    "verifier",
-]
+__all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'plait' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"plait.{module}"), name)
-    globals()[name] = value  # cache: later lookups skip __getattr__
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

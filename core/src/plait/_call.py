@@ -28,7 +28,6 @@ import anyio
 from ._contracts import Decision, GuardrailStage, Verdict
 
 __all__ = [
-    "FAILURE_POLICY",
     "CallInfo",
     "PluginKind",
     "call_plugin",
@@ -41,14 +40,6 @@ __all__ = [
 T = TypeVar("T")
 
 PluginKind = Literal["tool", "verifier", "guardrail", "handler"]
-
-FAILURE_POLICY: dict[PluginKind, str] = {
-    "tool": "error result sent to the model (details withheld); the run goes on",
-    "verifier": "failed verdict (fail closed)",
-    "guardrail": "block (fail closed)",
-    "handler": "plugin.error event; the run goes on",
-}
-"""What a raising or timed-out call of each kind of plugin object becomes."""
 
 
 @dataclass(slots=True)

@@ -26,13 +26,16 @@ M = TypeVar("M", bound=BaseModel)
 class ProviderProfile(BaseModel):
     """A named host for an existing protocol, e.g. ``[tool.plait.providers.groq]``.
 
-    ``api`` picks the protocol plugin (``openai`` chat completions, ``openai-responses``,
-    ``anthropic``); ``api_key_env`` names the variable holding the key (never the key).
+    ``api`` names the protocol; the provider plugin that serves it registers a provider
+    under the profile's name (e.g. ``"openai-responses"`` for plait-openai). ``None``
+    leaves the choice to the plugins (plait-openai serves such profiles); when none does,
+    using the profile's models is an error that says so. ``api_key_env`` names the
+    variable holding the key (never the key).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    api: str = "openai"
+    api: str | None = None
     base_url: str | None = None
     api_key_env: str | None = None
     headers: dict[str, str] = Field(default_factory=dict)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -23,8 +24,10 @@ if TYPE_CHECKING:
     from ._store._contract import StoreConnection
 
 __all__ = [
+    "OPTIONAL_ATTRIBUTES",
     "Completion",
     "Decision",
+    "DefaultModel",
     "EventHandler",
     "Executor",
     "Guardrail",
@@ -39,6 +42,7 @@ __all__ = [
     "Toolset",
     "Verdict",
     "Verifier",
+    "optional_attribute",
 ]
 
 
@@ -81,6 +85,20 @@ class Model(Protocol):
     deltas that ends with ``ResponseDone`` (``stream``). Failures are raised as
     ``ProviderError`` subclasses; a model never retries (retry is kernel policy) and
     holds its connections until ``aclose``.
+
+    Optional attributes (their defaults are declared in ``OPTIONAL_ATTRIBUTES``):
+
+    * ``server_state_key: str | None = None`` — a model whose provider keeps the
+      conversation server-side names the ``ModelSettings.extra`` key under which it wants
+      the id of the thread's last response (an OpenAI Responses model would name
+      ``"previous_response_id"``); with ``None`` it never receives one;
+    * ``provider: str | None = None`` — the provider named in the errors the kernel raises
+      for this model (``None``: its ``name``);
+    * ``enforces_deadline: bool = False`` — ``True`` when the model reads
+      ``current_deadline()`` and stops a stream itself; otherwise the kernel guards every
+      stream event with a cancel scope;
+    * ``loads_on_first_request: bool = False`` — ``True`` when the first request loads the
+      model into this process (a local runtime), so a front end can say "loading" first.
     """
 
     name: str
@@ -105,7 +123,14 @@ class Provider(Protocol):
     """A source of models, addressed by the prefix of ``"name:model-id"``.
 
     Optional: ``models() -> Iterable[str]`` (cheap, no I/O) lists model ids the provider
-    knows, for ``plait models``; ``aclose()`` releases shared resources (connection pools).
+    knows, for ``plait models``, **without** the prefix: provider ``echo`` lists
+    ``"default"``, which users write ``"echo:default"`` (the conformance kit refuses
+    prefixed ids; ``plait models`` shows one once). ``model(model_id)`` receives the same
+    bare id. ``aclose()`` releases shared resources (connection pools).
+
+    Optional attribute (its default is declared in ``OPTIONAL_ATTRIBUTES``):
+    ``default_model: DefaultModel | None = None`` — the provider's offer of one of its
+    models as the default of runs that name none (see ``DefaultModel``).
     """
 
     name: str
@@ -113,6 +138,41 @@ class Provider(Protocol):
     def model(self, model_id: str, **options: Any) -> Model:
         """Return a model object (cheap: no I/O until the model is asked)."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class DefaultModel:
+    """A provider's offer of one of its models as the default when no model is configured.
+
+    ``model_id`` is bare (no prefix). ``env`` names an environment variable that must be
+    set and non-empty for the offer to count (a hosted provider's API key; ``None``: it
+    always counts). Of the offers that count, the highest ``priority`` wins (ties: the
+    first in ``Kernel.providers()``): by convention ``0`` for a model that runs locally
+    without a key, ``10`` for a hosted one whose key is set. A configured model
+    (``model=``, ``PLAIT_MODEL``, ``model`` in the configuration) always wins.
+    """
+
+    model_id: str
+    env: str | None = None
+    priority: int = 0
+
+
+OPTIONAL_ATTRIBUTES: Mapping[str, Any] = MappingProxyType(
+    {
+        "default_model": None,  # Provider: DefaultModel | None
+        "server_state_key": None,  # Model: str | None
+        "provider": None,  # Model: str | None
+        "enforces_deadline": False,  # Model: bool
+        "loads_on_first_request": False,  # Model: bool
+    }
+)
+"""The optional attributes of the contracts the kernel reads, with their defaults."""
+
+
+def optional_attribute(obj: object, name: str) -> Any:
+    """``obj.name``, or the default declared in ``OPTIONAL_ATTRIBUTES`` (a ``KeyError`` for
+    a name declared nowhere: the kernel reads no attribute it has not written down)."""
+    return getattr(obj, name, OPTIONAL_ATTRIBUTES[name])
 
 
 # --- tools ------------------------------------------------------------------------------

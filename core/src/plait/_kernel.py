@@ -18,23 +18,30 @@ from typing import Any, cast
 
 from ._builtins import BUILTINS
 from ._config import PlaitConfig, load_config
-from ._contracts import EventHandler, Executor, Guardrail, Model, Provider, Store, Tool, Verifier
+from ._contracts import (
+    DefaultModel,
+    EventHandler,
+    Executor,
+    Guardrail,
+    Model,
+    Provider,
+    Store,
+    Tool,
+    Verifier,
+    optional_attribute,
+)
 from ._errors import (
     ConfigError,
     ModelNotConfigured,
     PluginError,
     PluginErrors,
-    PluginRegistrationError,
     PluginValidationError,
     PluginWarning,
 )
 from ._loader import EntryPointLike, PlaitPluginManager, PluginInfo, load_plugins, register_plugin
-from ._registry import KINDS, Registration, collect
+from ._registry import KINDS, Registration, call_each, collect, hook_error
 
-__all__ = ["DEFAULT_LOCAL_MODEL", "DEFAULT_OPENAI_MODEL", "Kernel"]
-
-DEFAULT_OPENAI_MODEL = "openai:gpt-4o-mini"
-DEFAULT_LOCAL_MODEL = "local:smollm2"
+__all__ = ["Kernel"]
 
 
 def _caller_level() -> int:
@@ -55,8 +62,10 @@ class Kernel:
     """Plugins loaded for one configuration, and the objects they registered.
 
     ``plugins`` are extra plugin objects (modules or instances with hookimpls) registered
-    after the built-ins; ``entry_points`` replaces discovery (tests); ``strict`` raises
-    every plugin failure together (default: ``config.strict_plugins``).
+    after the built-ins; ``entry_points`` replaces the discovery of installed plugins
+    (``()``: load none, as tests and benchmarks do); ``builtins=False`` leaves out
+    plait's own; ``strict`` raises every plugin failure together (default:
+    ``config.strict_plugins``).
     """
 
     def __init__(
@@ -65,7 +74,6 @@ class Kernel:
         *,
         plugins: Sequence[object] = (),
         entry_points: Iterable[EntryPointLike] | None = None,
-        load_entry_points: bool = True,
         builtins: bool = True,
         strict: bool | None = None,
     ) -> None:
@@ -76,7 +84,7 @@ class Kernel:
             self._pm,
             self.config,
             builtins=BUILTINS if builtins else (),
-            entry_points=entry_points if load_entry_points else (),
+            entry_points=entry_points,
         )
         self._infos = {i.name: i for i in infos}
         for index, plugin in enumerate(plugins):
@@ -114,21 +122,17 @@ class Kernel:
             raise PluginErrors([PluginValidationError(str(exc), plugin="(unknown)")]) from None
 
     def _configure(self) -> None:
+        """Call ``plait_configure`` once, after every plugin is registered.
+
+        Not pluggy's historic call: a kernel registers no plugin later, so there is no
+        one to replay the call to (the hookspec is not ``historic``).
+        """
         errors: list[PluginError] = []
-        for impl in reversed(self._pm.hook.plait_configure.get_hookimpls()):
-            try:
-                impl.function(**({"config": self.config} if impl.argnames else {}))
-            except ConfigError:
-                raise  # the user's settings are wrong, not the plugin: never skipped
-            except Exception as exc:
-                info = self._infos.get(impl.plugin_name)
-                err = PluginRegistrationError(
-                    f"plait_configure raised {type(exc).__name__}: {exc}",
-                    plugin=impl.plugin_name,
-                    distribution=info.distribution if info else None,
-                    version=info.version if info else None,
-                )
+        for call in call_each(self._pm, "plait_configure", self.config):
+            if call.error is not None:
+                err = hook_error("plait_configure", call.plugin, call.error, self._infos)
                 errors.append(err)
+                info = self._infos.get(call.plugin)
                 if info is not None:
                     info.fail(err)
         self._raise_failures(errors)
@@ -181,7 +185,7 @@ class Kernel:
         return cast("Mapping[str, Executor]", self._objects("executors"))
 
     def event_handlers(self) -> Sequence[EventHandler]:
-        """Registered event handlers, in registration order."""
+        """Registered event handlers, in the order the hooks were called (pluggy's: LIFO)."""
         if self._handlers is None:
             self._handlers = [r.obj for r in self._registrations("event_handlers")]
         return self._handlers
@@ -211,6 +215,13 @@ class Kernel:
                 f"{i.name} ({i.error.kind if i.error else 'failed'})" for i in failed
             )
         message = f"no {kind} named {name!r} (registered: {known}){hint}"
+        profile = self.config.providers.get(name) if label == "providers" else None
+        if profile is not None:  # a profile no installed plugin took up
+            api = "no `api`" if profile.api is None else f"api = {profile.api!r}"
+            message = (
+                f"provider profile {name!r} has {api} and no installed plugin serves it: "
+                f"set `api` to an API a provider plugin serves (registered: {known}){hint}"
+            )
         # a missing provider means no model can be had; anything else is a wrong name
         return ModelNotConfigured(message) if label == "providers" else ConfigError(message)
 
@@ -238,19 +249,31 @@ class Kernel:
     # --- models --------------------------------------------------------------------------
 
     def default_model_spec(self, environ: Mapping[str, str] | None = None) -> str:
-        """``PLAIT_MODEL``/config, else OpenAI when a key is set, else the local model."""
+        """``PLAIT_MODEL``/config, else the best ``DefaultModel`` a provider offers.
+
+        An offer counts when its ``env`` variable is set (or it names none); the highest
+        ``priority`` wins, ties going to the first in ``providers()`` order.
+        """
         env = os.environ if environ is None else environ
         if self.config.model:
             return self.config.model
-        providers = self.providers()
-        if env.get("OPENAI_API_KEY") and "openai" in providers:
-            return DEFAULT_OPENAI_MODEL
-        if "local" in providers:
-            return DEFAULT_LOCAL_MODEL
+        best: tuple[int, str] | None = None
+        waiting: list[str] = []  # offers whose variable is not set, for the message
+        for name, provider in self.providers().items():
+            offer: DefaultModel | None = optional_attribute(provider, "default_model")
+            if offer is None:
+                continue
+            if offer.env is not None and not env.get(offer.env):
+                waiting.append(f"set {offer.env} for {name}:{offer.model_id}")
+            elif best is None or offer.priority > best[0]:
+                best = (offer.priority, f"{name}:{offer.model_id}")
+        if best is not None:
+            return best[1]
+        hint = f", {', '.join(waiting)}," if waiting else ""
         raise ModelNotConfigured(
             "no model configured: pass model='provider:model-id', set PLAIT_MODEL "
-            "(or `model` in [tool.plait]), set OPENAI_API_KEY with plait-openai installed, "
-            "or install plait-local for the embedded local model"
+            f"(or `model` in [tool.plait]){hint} or install a provider plugin that offers "
+            "a default model (plait-local embeds one)"
         )
 
     def model(self, spec: str | Model | None = None, **options: Any) -> Model:
@@ -262,9 +285,11 @@ class Kernel:
             return self._models[spec]
         prefix, sep, model_id = spec.partition(":")
         if not sep or not prefix:
+            names = sorted(self.providers())
             raise ModelNotConfigured(
                 f"model {spec!r} has no provider prefix; write 'provider:model-id', "
-                f"e.g. 'openai:{spec}' (providers: {', '.join(sorted(self.providers()))})"
+                f"e.g. '{names[0] if names else 'provider'}:{spec}' "
+                f"(providers: {', '.join(names) or 'none'})"
             )
         provider = cast("Provider", self.get("providers", prefix))
         model = provider.model(model_id, **options)

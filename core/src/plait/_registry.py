@@ -1,14 +1,15 @@
-"""Collect what plugins register, one hook implementation at a time, with attribution.
+"""Call hook implementations, one at a time, with attribution; collect what they register.
 
-Calling each implementation separately (instead of the whole hook at once) means one
-plugin's failing hook cannot hide the others' objects, and every object knows which
-plugin registered it — needed to name both sides of a duplicate. A hook that raises
+``call_each`` is the one way the kernel calls a hook: every implementation separately
+(instead of the whole hook at once, pluggy's ``pm.hook.<name>(...)``), so one plugin's
+failing hook cannot hide the others' objects, and every result or error knows which
+plugin it came from — needed to name both sides of a duplicate. A hook that raises
 ``ConfigError`` (its settings are wrong) is not a plugin failure: it propagates.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +18,7 @@ from ._contracts import EventHandler, Executor, Guardrail, Provider, Store, Tool
 from ._errors import ConfigError, DuplicateName, PluginError, PluginRegistrationError
 from ._loader import PlaitPluginManager, PluginInfo
 
-__all__ = ["KINDS", "Kind", "Registration", "collect"]
+__all__ = ["KINDS", "HookCall", "Kind", "Registration", "call_each", "collect", "hook_error"]
 
 
 @dataclass(frozen=True)
@@ -81,9 +82,51 @@ def _check(kind: Kind, obj: Any) -> str:
     return name
 
 
-def _call_impl(func: Callable[..., Any], argnames: Iterable[str], config: PlaitConfig) -> Any:
-    kwargs = {"config": config} if "config" in argnames else {}
-    return func(**kwargs)
+@dataclass(frozen=True, slots=True)
+class HookCall:
+    """One hook implementation called: its plugin, and what it returned or raised."""
+
+    plugin: str
+    result: Any = None
+    error: Exception | None = None
+
+
+def call_each(pm: PlaitPluginManager, hook: str, config: PlaitConfig) -> list[HookCall]:
+    """Call every implementation of ``hook`` separately, in pluggy's call order.
+
+    An implementation gets ``config`` when it asks for it. What it raises is kept on its
+    ``HookCall``, except ``ConfigError``: the user's settings are wrong, never skipped.
+    """
+    calls: list[HookCall] = []
+    # pluggy lists implementations in registration order (``tryfirst`` last) and calls
+    # them reversed: the plugin registered last first, as ``pm.hook.<name>()`` would.
+    for impl in reversed(getattr(pm.hook, hook).get_hookimpls()):
+        kwargs = {"config": config} if "config" in impl.argnames else {}
+        try:
+            calls.append(HookCall(impl.plugin_name, impl.function(**kwargs)))
+        except ConfigError:
+            raise
+        except Exception as exc:
+            calls.append(HookCall(impl.plugin_name, error=exc))
+    return calls
+
+
+def _attribution(plugin: str, infos: dict[str, PluginInfo]) -> dict[str, Any]:
+    info = infos.get(plugin)
+    return {
+        "plugin": plugin,
+        "distribution": info.distribution if info else None,
+        "version": info.version if info else None,
+    }
+
+
+def hook_error(
+    hook: str, plugin: str, exc: Exception, infos: dict[str, PluginInfo]
+) -> PluginRegistrationError:
+    """The registration error of ``plugin``'s implementation of ``hook`` that raised ``exc``."""
+    return PluginRegistrationError(
+        f"{hook} raised {type(exc).__name__}: {exc}", **_attribution(plugin, infos)
+    )
 
 
 def collect(
@@ -93,27 +136,16 @@ def collect(
     regs: list[Registration] = []
     errors: list[PluginError] = []
     by_name: dict[str, Registration] = {}
-    # pluggy lists implementations last-registered first; reverse for registration order.
-    for impl in reversed(getattr(pm.hook, kind.hook).get_hookimpls()):
-        info = infos.get(impl.plugin_name)
-        attribution = {
-            "plugin": impl.plugin_name,
-            "distribution": info.distribution if info else None,
-            "version": info.version if info else None,
-        }
+    for call in call_each(pm, kind.hook, config):
+        info = infos.get(call.plugin)
         try:
-            found = [
-                (_check(kind, o), o)
-                for o in _objects(kind, _call_impl(impl.function, impl.argnames, config))
-            ]
+            if call.error is not None:
+                raise call.error
+            found = [(_check(kind, o), o) for o in _objects(kind, call.result)]
         except ConfigError:
             raise  # the plugin's settings are wrong: the user must hear it, never skipped
         except Exception as exc:
-            errors.append(
-                PluginRegistrationError(
-                    f"{kind.hook} raised {type(exc).__name__}: {exc}", **attribution
-                )
-            )
+            errors.append(hook_error(kind.hook, call.plugin, exc, infos))
             continue
         for name, obj in found:
             other = by_name.get(name)
@@ -121,12 +153,12 @@ def collect(
                 errors.append(
                     DuplicateName(
                         f"{kind.label[:-1]} {name!r} is registered by both {other.plugin!r} and "
-                        f"{impl.plugin_name!r}; block one (PLAIT_BLOCK_PLUGINS) or rename it",
-                        **attribution,
+                        f"{call.plugin!r}; block one (PLAIT_BLOCK_PLUGINS) or rename it",
+                        **_attribution(call.plugin, infos),
                     )
                 )
                 continue
-            reg = Registration(name, obj, impl.plugin_name)
+            reg = Registration(name, obj, call.plugin)
             by_name[name] = reg
             regs.append(reg)
             if info is not None:

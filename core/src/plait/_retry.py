@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 
 import anyio
 
+from ._contracts import optional_attribute
 from ._errors import AttemptTimeout, ProtocolError, ProviderError, RequestTimeout
 from ._messages import ModelResponse, ResponseDone, StreamEvent, TextDelta
 
@@ -111,7 +112,7 @@ class _Expired(Exception):
 
 
 def _provider(model: Model) -> str:
-    return str(getattr(model, "provider", None) or model.name)
+    return str(optional_attribute(model, "provider") or model.name)
 
 
 def _end_of(seconds: float | None) -> float | None:
@@ -241,7 +242,7 @@ async def stream_with_retry(
     deadline itself (see ``current_deadline``); other models get a cancel scope per event.
     """
     end = _end_of(deadline)
-    later_end = None if getattr(model, "enforces_deadline", False) else end
+    later_end = None if optional_attribute(model, "enforces_deadline") else end
     attempt = 0
     while True:
         attempt += 1

@@ -124,11 +124,12 @@ def plait_register_executors(config: PlaitConfig) -> Iterable[Executor] | None:
     """
 
 
-@hookspec(historic=True)
+@hookspec
 def plait_configure(config: PlaitConfig) -> None:
     """See the validated configuration once, after all plugins are loaded.
 
-    Called: once per kernel (historic: plugins registered later are called too).
+    Called: once per kernel, after every plugin is registered (a kernel registers no
+    plugin later, so the call is never replayed: the hook is not pluggy-``historic``).
     Arguments: ``config`` — the validated configuration; do not mutate it.
     Returns: nothing.
     Failures: raising is a registration error of this plugin.

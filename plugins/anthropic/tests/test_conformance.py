@@ -157,6 +157,10 @@ class AnthropicWire:
 
 class TestAnthropicConformance(ProviderConformance):
     @pytest.fixture
+    def provider(self) -> AnthropicProvider:
+        return AnthropicProvider(environ={})
+
+    @pytest.fixture
     def make_model(self) -> Callable[[str], Model]:
         def make(base_url: str) -> Model:
             return AnthropicProvider(environ={}).model(

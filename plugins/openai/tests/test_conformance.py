@@ -14,8 +14,11 @@ from plait_openai.testing import ChatWire, ResponsesWire
 
 class TestChatConformance(ProviderConformance):
     @pytest.fixture
-    def make_model(self) -> Callable[[str], Model]:
-        provider = OpenAIProvider("openai", api="chat")
+    def provider(self) -> OpenAIProvider:
+        return OpenAIProvider("openai", api="chat")
+
+    @pytest.fixture
+    def make_model(self, provider: OpenAIProvider) -> Callable[[str], Model]:
         return lambda base_url: provider.model(
             "gpt-test", base_url=f"{base_url}/v1", api_key=CONFORMANCE_KEY
         )
@@ -27,8 +30,11 @@ class TestChatConformance(ProviderConformance):
 
 class TestResponsesConformance(ProviderConformance):
     @pytest.fixture
-    def make_model(self) -> Callable[[str], Model]:
-        provider = OpenAIProvider("openai-responses", api="responses")
+    def provider(self) -> OpenAIProvider:
+        return OpenAIProvider("openai-responses", api="responses")
+
+    @pytest.fixture
+    def make_model(self, provider: OpenAIProvider) -> Callable[[str], Model]:
         return lambda base_url: provider.model(
             "gpt-test", base_url=f"{base_url}/v1", api_key=CONFORMANCE_KEY
         )

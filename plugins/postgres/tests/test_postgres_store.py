@@ -15,7 +15,7 @@ import pytest
 
 from plait import ConfigError
 from plait._config import PlaitConfig
-from plait._store import SCHEMA_VERSION, Step, StoreBusy, StoreError, StoreFull
+from plait.store import SCHEMA_VERSION, NewStep, StoreBusy, StoreError, StoreFull
 from plait_postgres import hooks
 from plait_postgres.store import PostgresStore, map_postgres_error, redact_url
 
@@ -79,8 +79,8 @@ async def test_row_lock_held_past_busy_timeout_is_store_busy(pg_url: str) -> Non
         with psycopg.connect(pg_url) as other:  # a transaction that holds the run's row lock
             other.execute("SELECT id FROM plait_runs WHERE id = 'r' FOR UPDATE")
             with anyio.fail_after(10), pytest.raises(StoreBusy, match=r"busy_timeout=0.3s"):
-                await conn.append_step("r", Step(kind="check"))
-        assert (await conn.append_step("r", Step(kind="check"))).seq == 1
+                await conn.append_step("r", NewStep(kind="check"))
+        assert (await conn.append_step("r", NewStep(kind="check"))).seq == 1
 
 
 def test_disk_full_maps_to_store_full() -> None:
@@ -92,14 +92,14 @@ def test_disk_full_maps_to_store_full() -> None:
 WRITER = textwrap.dedent(
     """
     import sys, anyio
-    from plait._store import Step
+    from plait.store import NewStep
     from plait_postgres.store import PostgresStore
 
     async def main(url, name, steps):
         async with PostgresStore().open(url) as conn:  # first use migrates, concurrently
             await conn.create_run(name, thread_id="shared")
             for i in range(steps):
-                await conn.append_step(name, Step(kind="check", payload={"i": i}))
+                await conn.append_step(name, NewStep(kind="check", payload={"i": i}))
 
     anyio.run(main, sys.argv[1], sys.argv[2], int(sys.argv[3]))
     """
@@ -133,5 +133,5 @@ async def test_lost_server_connection_fails_one_call_then_reconnects(pg_url: str
                 "WHERE datname = current_database() AND pid <> pg_backend_pid()"
             )
         with pytest.raises(StoreError):
-            await conn.append_step("r", Step(kind="check"))
-        assert (await conn.append_step("r", Step(kind="check"))).seq == 1
+            await conn.append_step("r", NewStep(kind="check"))
+        assert (await conn.append_step("r", NewStep(kind="check"))).seq == 1

@@ -2,7 +2,7 @@
 and verifier decisions, and a status line while waiting (only on a terminal).
 
 The status line says what the run waits for and for how long: ``loading model…`` during
-the first request of a model that loads on first use (the embedded ``local:`` model),
+the first request of a model that loads on first use (``loads_on_first_request``),
 ``thinking…`` while a model answers, ``calling NAME…`` while it writes a tool call,
 ``running NAME…`` while a tool runs. It is never written to a pipe or a file.
 """
@@ -28,8 +28,10 @@ def _short(value: Any, limit: int = 100) -> str:
 
 
 def loads_on_first_use(model: Any) -> bool:
-    """True for a model loaded into this process on its first request (``local:``)."""
-    return str(getattr(model, "name", "")).startswith("local:")
+    """True for a model loaded into this process on its first request (it says so)."""
+    from .._contracts import optional_attribute
+
+    return bool(optional_attribute(model, "loads_on_first_request"))
 
 
 @dataclass

@@ -20,7 +20,7 @@ from ._errors import CliError
 
 if TYPE_CHECKING:
     from .._store._contract import StoreConnection
-    from .._store._records import RunRecord, RunState
+    from .._store._records import RunRecord, StoredRun
 
 __all__ = ["add_arguments", "run"]
 
@@ -92,7 +92,7 @@ async def _list(conn: StoreConnection, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _find(conn: StoreConnection, wanted: str | None) -> RunState:
+async def _find(conn: StoreConnection, wanted: str | None) -> StoredRun:
     from ._record import cli_runs
 
     state = await conn.load_run(wanted) if wanted else None

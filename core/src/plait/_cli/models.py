@@ -1,7 +1,9 @@
 """``plait models``: providers from installed plugins and the models they name.
 
 A provider may offer an optional ``models() -> Iterable[str]`` (cheap, no I/O) listing
-model ids it knows; any other id its API accepts works too.
+model ids it knows, *without* its prefix (provider ``echo`` lists ``"default"``, shown as
+``echo:default``); any other id its API accepts works too. An id that carries the prefix
+anyway is shown once, not as ``echo:echo:default``.
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ def collect(kernel: Any) -> list[dict[str, Any]]:
     rows = []
     for name, provider in sorted(kernel.providers().items()):
         lister = getattr(provider, "models", None)
-        models = sorted(lister()) if callable(lister) else []
+        listed = lister() if callable(lister) else []
+        models = sorted({str(m).removeprefix(f"{name}:") for m in listed})
         rows.append(
             {
                 "provider": name,

@@ -65,7 +65,7 @@ async def arun(task: str | None = None, *, output: Any = str, **options: Any) ->
     try:
         await r.all_steps(st)
     finally:
-        await r.close()
+        await r.aclose()
     return r.outcome(st)
 
 
@@ -108,11 +108,11 @@ class RunIterator(Generic[T]):
             step = await self._runner.steps(st, until_done=False)
         except BaseException:
             self._done = True
-            await self._runner.close()
+            await self._runner.aclose()
             raise
         if step.kind == "end":
             self._done = True
-            await self._runner.close()
+            await self._runner.aclose()
             assert step.result is not None
             self.result = raise_for_outcome(st, step.result)
         return step
@@ -134,7 +134,7 @@ class RunIterator(Generic[T]):
             if st.recorder is not None:
                 await st.recorder.after_step(st, step)
             self.result = st.result
-        await self._runner.close()
+        await self._runner.aclose()
 
     async def __aenter__(self) -> RunIterator[T]:
         return self

@@ -20,12 +20,12 @@ import anyio
 from .._thread import Thread, open_connection, store_url
 from ._command_line import COMMAND_LINE
 from ._persist import (
-    SERVER_STATE,
     Recorder,
     dump_messages,
     jsonable,
     last_response_id,
     pass_response_id,
+    server_state_key,
 )
 from ._resume import rebuild, resume_inputs
 
@@ -35,14 +35,7 @@ if TYPE_CHECKING:
     from ._loop import Runner
     from ._state import RunState
 
-__all__ = ["attach", "model_spec", "wants_store"]
-
-STORE_OPTIONS = ("thread", "store", "resume")
-
-
-def wants_store(options: dict[str, Any]) -> bool:
-    """True when the run is recorded: it has a thread, a store or resumes a run."""
-    return any(options.get(name) for name in STORE_OPTIONS)
+__all__ = ["attach", "model_spec"]
 
 
 def _kernel(runner: Runner) -> Kernel:
@@ -106,7 +99,7 @@ async def _attach_new(runner: Runner, conn: StoreConnection, thread: Thread | No
         runner.options = {**options, "message_history": history.messages}
     st = runner.prepare()
     st.thread_id = thread.id if thread is not None else None
-    if st.thread_id is not None and getattr(st.model, SERVER_STATE, False) is True:
+    if st.thread_id is not None and server_state_key(st.model) is not None:
         pass_response_id(st, await last_response_id(conn, st.thread_id))
     await conn.create_run(
         st.run_id,

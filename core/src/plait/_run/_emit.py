@@ -184,7 +184,7 @@ class HandlerPump:
         for q in self.queues:
             tg.start_soon(q.work)
 
-    async def close(self) -> None:
+    async def aclose(self) -> None:
         """Give the handlers ``FLUSH_TIMEOUT`` seconds to catch up, then stop them.
 
         Handlers keep receiving while others catch up: a ``plugin.error`` raised by one

@@ -211,7 +211,7 @@ class Runner:
         async with anyio.create_task_group() as tg:
             pump.start(tg)
             step = await advance(st, until_done=until_done, on_step=on_step)
-            await pump.close()
+            await pump.aclose()
             tg.cancel_scope.cancel()
         return step
 
@@ -235,7 +235,7 @@ class Runner:
         try:
             await self.all_steps(st, on_step)
         finally:
-            await self.close()
+            await self.aclose()
         return self.outcome(st)
 
     async def aprepare(self) -> RunState:
@@ -249,10 +249,10 @@ class Runner:
         try:
             return await attach(self)
         except BaseException:
-            await self.close()
+            await self.aclose()
             raise
 
-    async def close(self) -> None:
+    async def aclose(self) -> None:
         """Close the kernel if this run created it (shielded, bounded)."""
         st = self.state
         if st is not None and st.recorder is not None:  # the run's store connection

@@ -22,11 +22,11 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import pydantic_core
 
+from .._contracts import optional_attribute
 from .._messages import Message, ModelResponse, ToolCall, ToolResultMessage
 from .._settings import ModelSettings
 from .._store._errors import StoreError, ThreadConflict
-from .._store._records import Step as StoreStep
-from .._store._records import StepKind
+from .._store._records import NewStep, StoredStepKind
 from ._result import Result, Step
 
 if TYPE_CHECKING:
@@ -36,19 +36,14 @@ if TYPE_CHECKING:
 __all__ = [
     "INTERRUPTED",
     "INTERRUPT_WRITE_TIMEOUT",
-    "PREVIOUS_RESPONSE_ID",
-    "SERVER_STATE",
     "Recorder",
     "dump_messages",
     "jsonable",
     "last_response_id",
     "pass_response_id",
+    "server_state_key",
 ]
 
-SERVER_STATE = "supports_previous_response_id"
-"""A model attribute: ``True`` when its provider keeps conversation state server-side."""
-PREVIOUS_RESPONSE_ID = "previous_response_id"
-"""The ``ModelSettings.extra`` key that carries the last response id to such a model."""
 INTERRUPTED = "interrupted"
 """The stop reason of a run cancelled from outside (task cancelled, Ctrl-C): resumable."""
 INTERRUPT_WRITE_TIMEOUT = 10.0
@@ -60,10 +55,18 @@ def jsonable(value: Any) -> Any:
     return pydantic_core.to_jsonable_python(value, fallback=repr, serialize_unknown=True)
 
 
+def server_state_key(model: object) -> str | None:
+    """The ``settings.extra`` key under which ``model`` wants the last response id, if any
+    (its provider keeps the conversation server-side: ``Model.server_state_key``)."""
+    key = optional_attribute(model, "server_state_key")
+    return key if isinstance(key, str) and key else None
+
+
 def pass_response_id(st: RunState, response_id: str | None) -> None:
     """Give a model with server-side state the id of the last response (settings.extra)."""
-    if response_id and getattr(st.model, SERVER_STATE, False) is True:
-        extra = ModelSettings(extra={PREVIOUS_RESPONSE_ID: response_id})
+    key = server_state_key(st.model) if response_id else None
+    if key is not None:
+        extra = ModelSettings(extra={key: response_id})
         st.params = dataclasses.replace(st.params, settings=st.params.settings.merge(extra))
 
 
@@ -121,7 +124,7 @@ class Recorder:
 
     async def append(
         self,
-        kind: StepKind,
+        kind: StoredStepKind,
         payload: dict[str, Any],
         messages: Sequence[Message] = (),
         key: str | None = None,
@@ -132,13 +135,13 @@ class Recorder:
 
     async def _write(
         self,
-        kind: StepKind,
+        kind: StoredStepKind,
         payload: dict[str, Any],
         messages: Sequence[Message] = (),
         key: str | None = None,
     ) -> None:
         body = {**payload, "messages": dump_messages(messages)}
-        step = StoreStep(kind=kind, payload=body, idempotency_key=key)
+        step = NewStep(kind=kind, payload=body, idempotency_key=key)
         threaded = self.thread_id is not None
         async with self._lock:
             try:

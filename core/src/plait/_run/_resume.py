@@ -23,7 +23,7 @@ from .._errors import RunError
 from .._messages import AssistantMessage, Message, ToolCall, ToolResultMessage, Usage
 from .._settings import Limits, ModelSettings
 from .._store._errors import StoreError, ThreadConflict
-from .._store._records import RunState as RecordedRun
+from .._store._records import StoredRun
 from ._completion import COMPLETE, parse_completion
 from ._finish import next_turn, repair
 from ._history import load_history
@@ -51,7 +51,7 @@ _RESTORED = ("instructions", "name", "on_limit", "require_completion", "raise_on
 class ResumeInputs:
     """What a recorded run gives the resumed one."""
 
-    record: RecordedRun
+    record: StoredRun
     task: str | None
     options: dict[str, Any]
     output: Any
@@ -121,7 +121,7 @@ def _known(model: type[Limits] | type[ModelSettings], data: dict[str, Any]) -> d
 
 
 def _options(
-    runner: Runner, record: RecordedRun, base: list[Message], kernel: Kernel, finished: bool
+    runner: Runner, record: StoredRun, base: list[Message], kernel: Kernel, finished: bool
 ) -> dict[str, Any]:
     given, rec, run = runner.options, record.run.options, record.run
     opts = dict(given)
@@ -146,7 +146,7 @@ def _options(
 
 
 async def _base_history(
-    conn: StoreConnection, record: RecordedRun, added: int, finished: bool
+    conn: StoreConnection, record: StoredRun, added: int, finished: bool
 ) -> tuple[list[Message], int | None]:
     """The history the run started from, and the thread head to append at."""
     thread_id = record.run.thread_id
@@ -161,7 +161,7 @@ async def _base_history(
     return list(history.messages[:start]), history.head
 
 
-def interrupted(record: RecordedRun) -> bool:
+def interrupted(record: StoredRun) -> bool:
     """The run was interrupted (Ctrl-C, its task cancelled) and recorded what it had."""
     last = record.steps[-1] if record.steps else None
     return (
@@ -209,7 +209,7 @@ async def resume_inputs(runner: Runner, conn: StoreConnection, kernel: Kernel) -
     return ResumeInputs(record, task, options, None, head, run_messages, finished)
 
 
-def _counters(st: RunState, record: RecordedRun) -> None:
+def _counters(st: RunState, record: StoredRun) -> None:
     usage, turns, calls = Usage(), 0, 0
     for s in record.steps:
         if s.kind == "model_response":
@@ -223,7 +223,7 @@ def _counters(st: RunState, record: RecordedRun) -> None:
     st.turns, st.usage, st.tool_calls = turns, usage, calls
 
 
-def _finished(st: RunState, record: RecordedRun, recorder: Recorder) -> None:
+def _finished(st: RunState, record: StoredRun, recorder: Recorder) -> None:
     """A run that ended: the loop only builds its recorded result (nothing runs again)."""
     recorder.ended = True
     done = next((s for s in reversed(record.steps) if s.kind == "completion"), None)
@@ -296,7 +296,7 @@ def _phase(st: RunState, recorder: Recorder) -> None:
     st.phase = "tools"
 
 
-async def _unknown_outcomes(st: RunState, record: RecordedRun, recorder: Recorder) -> None:
+async def _unknown_outcomes(st: RunState, record: StoredRun, recorder: Recorder) -> None:
     """Calls started but not recorded: idempotent ones run again, others are never repeated."""
     failed: list[str] = []
     for s in record.unfinished_calls():

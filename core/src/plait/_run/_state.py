@@ -134,16 +134,15 @@ class RunState:
     def context(self, tool_call_id: str | None = None, retry: int = 0) -> Context[Any]:
         """A fresh ``Context`` for one call of a tool, verifier or guardrail."""
         return Context(
-            self.run_id,
-            self.deps,
-            self.agent,
-            self.usage,
-            tool_call_id,
-            retry,
-            None,
-            self.parent_run_id,
-            False,
-            self._is_cancelled,
+            run_id=self.run_id,
+            deps=self.deps,
+            agent=self.agent,
+            usage=self.usage,
+            tool_call_id=tool_call_id,
+            retry=retry,
+            thread_id=self.thread_id,
+            parent_run_id=self.parent_run_id,
+            _cancel_check=self._is_cancelled,
         )
 
     def failures(self, tool: str) -> int:

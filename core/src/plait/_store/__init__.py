@@ -1,7 +1,8 @@
 """Thread and run stores: the connection contract, its records and errors, and SQLite.
 
-The public names are re-exported from ``plait``; backends (the built-in SQLite store,
-``plait-postgres``) build on ``SqlEngine``, ``Dialect`` and ``SqlConnection``.
+Private: store plugins import these names from ``plait.store``, the store kit; backends
+(the built-in SQLite store, ``plait-postgres``) build on ``SqlEngine``, ``Dialect`` and
+``SqlConnection``.
 """
 
 from __future__ import annotations
@@ -23,12 +24,12 @@ from ._migrations import SCHEMA_VERSION, migrate, schema_v1
 from ._open import DEFAULT_STORE_URL, open_store
 from ._records import (
     PAYLOAD_VERSION,
+    NewStep,
     RunRecord,
-    RunState,
-    RunStatus,
-    Step,
-    StepKind,
     StepRecord,
+    StoredRun,
+    StoredRunStatus,
+    StoredStepKind,
     ThreadExport,
     ThreadHistory,
     ThreadRecord,
@@ -41,21 +42,21 @@ __all__ = [
     "SCHEMA_VERSION",
     "Dialect",
     "DuplicateRun",
+    "NewStep",
     "RunRecord",
-    "RunState",
-    "RunStatus",
     "SchemaTooNew",
     "SqlConnection",
     "SqlEngine",
-    "Step",
     "StepConflict",
-    "StepKind",
     "StepRecord",
     "StoreBusy",
     "StoreConnection",
     "StoreCorrupted",
     "StoreError",
     "StoreFull",
+    "StoredRun",
+    "StoredRunStatus",
+    "StoredStepKind",
     "ThreadConflict",
     "ThreadExport",
     "ThreadHistory",

@@ -20,11 +20,11 @@ from .._messages import Message
 from ._engine import SqlEngine
 from ._errors import StoreError
 from ._records import (
+    NewStep,
     RunRecord,
-    RunState,
-    RunStatus,
-    Step,
     StepRecord,
+    StoredRun,
+    StoredRunStatus,
     ThreadExport,
     ThreadHistory,
     ThreadRecord,
@@ -138,14 +138,14 @@ class SqlConnection:
         return await self._call(lambda e: e.create_run(run_id, fields))
 
     async def update_run(
-        self, run_id: str, *, status: RunStatus, error: str | None = None
+        self, run_id: str, *, status: StoredRunStatus, error: str | None = None
     ) -> RunRecord:
         return await self._call(lambda e: e.update_run(run_id, status, error))
 
     async def append_step(
         self,
         run_id: str,
-        step: Step,
+        step: NewStep,
         *,
         seq: int | None = None,
         messages: Sequence[Message] = (),
@@ -154,14 +154,14 @@ class SqlConnection:
         msgs = list(messages)
         return await self._call(lambda e: e.append_step(run_id, step, seq, msgs, expected_head))
 
-    async def load_run(self, run_id: str) -> RunState | None:
+    async def load_run(self, run_id: str) -> StoredRun | None:
         return await self._call(lambda e: e.load_run(run_id))
 
     async def list_runs(
         self,
         *,
         thread_id: str | None = None,
-        status: RunStatus | None = None,
+        status: StoredRunStatus | None = None,
         limit: int = 100,
     ) -> list[RunRecord]:
         return await self._call(lambda e: e.list_runs(thread_id, status, limit))

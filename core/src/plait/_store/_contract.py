@@ -25,11 +25,11 @@ from typing import Any, Protocol, Self, runtime_checkable
 
 from .._messages import Message
 from ._records import (
+    NewStep,
     RunRecord,
-    RunState,
-    RunStatus,
-    Step,
     StepRecord,
+    StoredRun,
+    StoredRunStatus,
     ThreadExport,
     ThreadHistory,
     ThreadRecord,
@@ -105,7 +105,7 @@ class StoreConnection(Protocol):
         ...
 
     async def update_run(
-        self, run_id: str, *, status: RunStatus, error: str | None = None
+        self, run_id: str, *, status: StoredRunStatus, error: str | None = None
     ) -> RunRecord:
         """Set the run's status (and error); a status other than ``running`` ends it."""
         ...
@@ -113,7 +113,7 @@ class StoreConnection(Protocol):
     async def append_step(
         self,
         run_id: str,
-        step: Step,
+        step: NewStep,
         *,
         seq: int | None = None,
         messages: Sequence[Message] = (),
@@ -129,7 +129,7 @@ class StoreConnection(Protocol):
         """
         ...
 
-    async def load_run(self, run_id: str) -> RunState | None:
+    async def load_run(self, run_id: str) -> StoredRun | None:
         """The run and its steps in order, or ``None`` when there is no such run."""
         ...
 
@@ -137,7 +137,7 @@ class StoreConnection(Protocol):
         self,
         *,
         thread_id: str | None = None,
-        status: RunStatus | None = None,
+        status: StoredRunStatus | None = None,
         limit: int = 100,
     ) -> list[RunRecord]:
         """Runs, most recently started first, optionally of one thread or status."""

@@ -22,11 +22,11 @@ from ._records import (
     MESSAGE_VERSION,
     PAYLOAD_VERSION,
     STEP_KINDS,
+    NewStep,
     RunRecord,
-    RunState,
-    RunStatus,
-    Step,
     StepRecord,
+    StoredRun,
+    StoredRunStatus,
     ThreadExport,
     ThreadHistory,
     ThreadRecord,
@@ -132,7 +132,7 @@ class SqlEngine:
                 (thread_id,),
             ).fetchall()
             runs = [
-                RunState(run=(run := self._run_record(r)), steps=self._steps(run.id)) for r in rows
+                StoredRun(run=(run := self._run_record(r)), steps=self._steps(run.id)) for r in rows
             ]
         return ThreadExport(thread=thread, messages=messages, runs=runs)
 
@@ -242,7 +242,7 @@ class SqlEngine:
                 ) from None
             return self._require_run(run_id)
 
-    def update_run(self, run_id: str, status: RunStatus, error: str | None) -> RunRecord:
+    def update_run(self, run_id: str, status: StoredRunStatus, error: str | None) -> RunRecord:
         now = time.time()
         ended = None if status == "running" else now
         with self.transaction(write=True):
@@ -255,10 +255,10 @@ class SqlEngine:
                 raise StoreError(f"{self.label}: no run with id {run_id!r}")
             return self._require_run(run_id)
 
-    def load_run(self, run_id: str) -> RunState | None:
+    def load_run(self, run_id: str) -> StoredRun | None:
         with self.transaction(write=False):
             run = self._run(run_id)
-            return None if run is None else RunState(run=run, steps=self._steps(run_id))
+            return None if run is None else StoredRun(run=run, steps=self._steps(run_id))
 
     def list_runs(self, thread_id: str | None, status: str | None, limit: int) -> list[RunRecord]:
         where, params = [], []
@@ -300,7 +300,7 @@ class SqlEngine:
     def append_step(
         self,
         run_id: str,
-        step: Step,
+        step: NewStep,
         seq: int | None,
         messages: Sequence[Message],
         expected_head: int | None,
@@ -343,7 +343,7 @@ class SqlEngine:
         ).fetchone()
         return int(row[0]) + 1
 
-    def _check_key(self, run_id: str, step: Step) -> None:
+    def _check_key(self, run_id: str, step: NewStep) -> None:
         row = self.execute(
             "SELECT seq FROM plait_steps WHERE run_id = ? AND kind = ? AND idempotency_key = ?",
             (run_id, step.kind, step.idempotency_key),

@@ -19,14 +19,14 @@ from ._errors import StoreCorrupted, StoreError
 
 __all__ = [
     "MESSAGE_VERSION",
+    "NewStep",
     "PAYLOAD_VERSION",
-    "STEP_KINDS",
     "RunRecord",
-    "RunState",
-    "RunStatus",
-    "Step",
-    "StepKind",
+    "STEP_KINDS",
     "StepRecord",
+    "StoredRun",
+    "StoredRunStatus",
+    "StoredStepKind",
     "ThreadExport",
     "ThreadHistory",
     "ThreadRecord",
@@ -41,10 +41,12 @@ PAYLOAD_VERSION = 1
 MESSAGE_VERSION = 1
 """Version of the message encoding (``plait._messages`` models as JSON)."""
 
-StepKind = Literal["model_response", "tool_started", "tool_result", "check", "completion"]
-STEP_KINDS: frozenset[str] = frozenset(StepKind.__args__)  # type: ignore[attr-defined]
+StoredStepKind = Literal["model_response", "tool_started", "tool_result", "check", "completion"]
+STEP_KINDS: frozenset[str] = frozenset(StoredStepKind.__args__)  # type: ignore[attr-defined]
 
-RunStatus = Literal["running", "success", "failed", "skipped", "incomplete", "cancelled", "blocked"]
+StoredRunStatus = Literal[
+    "running", "success", "failed", "skipped", "incomplete", "cancelled", "blocked"
+]
 """``running`` until the run ends; then one of the statuses of ``Result.status``."""
 
 
@@ -77,7 +79,7 @@ class RunRecord(_Record):
     thread_id: str | None = None
     parent_run_id: str | None = None
     agent: str | None = None
-    status: RunStatus = "running"
+    status: StoredRunStatus = "running"
     options: dict[str, Any] = Field(default_factory=dict)
     error: str | None = None
     started_at: float
@@ -85,7 +87,7 @@ class RunRecord(_Record):
     updated_at: float
 
 
-class Step(_Record):
+class NewStep(_Record):
     """A step to record: what completed, as a JSON object.
 
     ``idempotency_key`` identifies a side-effecting tool call (the same key on its
@@ -93,7 +95,7 @@ class Step(_Record):
     was made and whether its result was recorded.
     """
 
-    kind: StepKind
+    kind: StoredStepKind
     payload: dict[str, Any] = Field(default_factory=dict)
     idempotency_key: str | None = None
 
@@ -103,14 +105,14 @@ class StepRecord(_Record):
 
     run_id: str
     seq: int
-    kind: StepKind
+    kind: StoredStepKind
     payload: dict[str, Any]
     idempotency_key: str | None = None
     created_at: float
     v: int = PAYLOAD_VERSION
 
 
-class RunState(_Record):
+class StoredRun(_Record):
     """A run and its steps in order: everything ``resume`` needs."""
 
     run: RunRecord
@@ -121,7 +123,9 @@ class RunState(_Record):
         """The sequence number of the last recorded step (0 when none)."""
         return self.steps[-1].seq if self.steps else 0
 
-    def recorded(self, idempotency_key: str, kind: StepKind = "tool_result") -> StepRecord | None:
+    def recorded(
+        self, idempotency_key: str, kind: StoredStepKind = "tool_result"
+    ) -> StepRecord | None:
         """The step of ``kind`` recorded under ``idempotency_key``, if any."""
         for step in self.steps:
             if step.idempotency_key == idempotency_key and step.kind == kind:
@@ -140,7 +144,7 @@ class ThreadExport(_Record):
     v: int = 1
     thread: ThreadRecord
     messages: list[Message]
-    runs: list[RunState]
+    runs: list[StoredRun]
 
 
 @functools.cache

@@ -2,26 +2,57 @@
 
 Fixtures (auto-registered through ``pytest11``): ``plait_kernel``, ``plait_entry_point``,
 ``plait_env``. Objects: ``make_kernel``, ``FakeEntryPoint``; test models ``ScriptedModel``,
-``FunctionModel`` with ``Turn``, ``call`` and ``complete`` to script them. For provider
-plugins: ``ProviderConformance`` (the conformance suite, with ``WireAdapter`` and
-``CONFORMANCE_KEY``) and ``LoopbackServer`` / ``Reply`` (a scripted HTTP server).
+``FunctionModel`` with ``Turn``, ``call`` and ``complete`` to script them.
+
+Conformance kits, one per kind a plugin ships (a test class to subclass; see
+docs/plugins/conformance.md): ``ModelConformance`` (any provider, no network),
+``ProviderConformance`` (HTTP providers, with ``WireAdapter``, ``CONFORMANCE_KEY`` and
+``LoopbackServer`` / ``Reply``, a scripted HTTP server), ``ToolConformance``,
+``ToolsetConformance``, ``VerifierConformance``, ``GuardrailConformance``,
+``EventHandlerConformance``, ``ExecutorConformance`` and ``StoreConformance``.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._models import FunctionModel, ScriptedModel, ScriptedRequest, Turn, call, complete
 from ._plugins import FakeDistribution, FakeEntryPoint, make_kernel
 
-# Provider testing (imports pytest and anyio's network layer): loaded on first use.
+if TYPE_CHECKING:  # what the lazy names below are, for type checkers
+    from ._kits import (
+        GuardrailConformance,
+        ToolConformance,
+        ToolsetConformance,
+        VerifierConformance,
+    )
+    from ._loopback import LoopbackServer, RecordedRequest, Reply
+    from ._runtime_kits import EventHandlerConformance, ExecutorConformance, sample_events
+    from .conformance import (
+        CONFORMANCE_KEY,
+        ModelConformance,
+        ProviderConformance,
+        WireAdapter,
+    )
+    from .store_conformance import StoreConformance
+
+# Conformance kits import pytest (and anyio's network layer): loaded on first use.
 _LAZY = {
     "CONFORMANCE_KEY": "conformance",
+    "EventHandlerConformance": "_runtime_kits",
+    "ExecutorConformance": "_runtime_kits",
+    "GuardrailConformance": "_kits",
     "LoopbackServer": "_loopback",
+    "ModelConformance": "conformance",
     "ProviderConformance": "conformance",
     "RecordedRequest": "_loopback",
     "Reply": "_loopback",
+    "StoreConformance": "store_conformance",
+    "ToolConformance": "_kits",
+    "ToolsetConformance": "_kits",
+    "VerifierConformance": "_kits",
     "WireAdapter": "conformance",
+    "sample_events": "_runtime_kits",
 }
 
 
@@ -35,18 +66,27 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "CONFORMANCE_KEY",
+    "EventHandlerConformance",
+    "ExecutorConformance",
     "FakeDistribution",
     "FakeEntryPoint",
     "FunctionModel",
+    "GuardrailConformance",
     "LoopbackServer",
+    "ModelConformance",
     "ProviderConformance",
     "RecordedRequest",
     "Reply",
     "ScriptedModel",
     "ScriptedRequest",
+    "StoreConformance",
+    "ToolConformance",
+    "ToolsetConformance",
     "Turn",
+    "VerifierConformance",
     "WireAdapter",
     "call",
     "complete",
     "make_kernel",
+    "sample_events",
 ]

@@ -35,12 +35,12 @@ from .._messages import (
 from .._store import (
     SCHEMA_VERSION,
     DuplicateRun,
+    NewStep,
     SchemaTooNew,
-    Step,
     StepConflict,
-    StepKind,
     StoreConnection,
     StoreCorrupted,
+    StoredStepKind,
     StoreError,
     ThreadConflict,
     ThreadExport,
@@ -192,14 +192,14 @@ class StoreConformance:
         with pytest.raises(StoreError, match="missing"):
             await conn.update_run("missing", status="success")
         with pytest.raises(StoreError, match="missing"):
-            await conn.append_step("missing", Step(kind="check"))
+            await conn.append_step("missing", NewStep(kind="check"))
 
     # --- steps --------------------------------------------------------------------------
 
     @pytest.mark.parametrize("anyio_backend", ["asyncio", "trio"])
     async def test_steps_are_numbered_and_loaded_in_order(self, conn: StoreConnection) -> None:
         await conn.create_run("r")
-        kinds: list[StepKind] = [
+        kinds: list[StoredStepKind] = [
             "model_response",
             "tool_started",
             "tool_result",
@@ -208,7 +208,7 @@ class StoreConformance:
         ]
         for i, kind in enumerate(kinds):
             payload = {"i": i, "ü": [1.5, None]}
-            step = await conn.append_step("r", Step(kind=kind, payload=payload))
+            step = await conn.append_step("r", NewStep(kind=kind, payload=payload))
             assert step.seq == i + 1
         state = await conn.load_run("r")
         assert state is not None
@@ -219,30 +219,30 @@ class StoreConformance:
 
     async def test_explicit_seq_must_be_next(self, conn: StoreConnection) -> None:
         await conn.create_run("r")
-        await conn.append_step("r", Step(kind="check"), seq=1)
+        await conn.append_step("r", NewStep(kind="check"), seq=1)
         with pytest.raises(StepConflict, match="next is 2"):
-            await conn.append_step("r", Step(kind="check"), seq=1)
-        assert (await conn.append_step("r", Step(kind="check"), seq=2)).seq == 2
+            await conn.append_step("r", NewStep(kind="check"), seq=1)
+        assert (await conn.append_step("r", NewStep(kind="check"), seq=2)).seq == 2
 
     async def test_an_ended_run_takes_no_more_steps(self, conn: StoreConnection) -> None:
         await conn.create_run("r")
-        await conn.append_step("r", Step(kind="completion", payload={"status": "success"}))
+        await conn.append_step("r", NewStep(kind="completion", payload={"status": "success"}))
         await conn.update_run("r", status="success")
         with pytest.raises(StepConflict, match="ended with status 'success'"):
-            await conn.append_step("r", Step(kind="check"))
+            await conn.append_step("r", NewStep(kind="check"))
         await conn.update_run("r", status="running")  # resuming it
-        assert (await conn.append_step("r", Step(kind="check"))).seq == 2
+        assert (await conn.append_step("r", NewStep(kind="check"))).seq == 2
 
     async def test_idempotency_keys_tell_what_was_done(self, conn: StoreConnection) -> None:
         await conn.create_run("r")
-        started = Step(kind="tool_started", payload={"name": "pay"}, idempotency_key="r:c1")
+        started = NewStep(kind="tool_started", payload={"name": "pay"}, idempotency_key="r:c1")
         await conn.append_step("r", started)
-        await conn.append_step("r", Step(kind="tool_started", idempotency_key="r:c2"))
+        await conn.append_step("r", NewStep(kind="tool_started", idempotency_key="r:c2"))
         await conn.append_step(
-            "r", Step(kind="tool_result", payload={"ok": 1}, idempotency_key="r:c1")
+            "r", NewStep(kind="tool_result", payload={"ok": 1}, idempotency_key="r:c1")
         )
         with pytest.raises(StepConflict, match="r:c1"):
-            await conn.append_step("r", Step(kind="tool_result", idempotency_key="r:c1"))
+            await conn.append_step("r", NewStep(kind="tool_result", idempotency_key="r:c1"))
         state = await conn.load_run("r")
         assert state is not None
         recorded = state.recorded("r:c1")
@@ -255,13 +255,13 @@ class StoreConformance:
         head = await conn.append_messages("t", [UserMessage(content="hi")], expected_head=0)
         reply = AssistantMessage(text="hello")
         step = await conn.append_step(
-            "r", Step(kind="model_response"), messages=[reply], expected_head=head
+            "r", NewStep(kind="model_response"), messages=[reply], expected_head=head
         )
         assert step.seq == 1
         await conn.append_messages("t", [UserMessage(content="other run")], expected_head=2)
         with pytest.raises(ThreadConflict):
             await conn.append_step(
-                "r", Step(kind="model_response"), messages=[reply], expected_head=2
+                "r", NewStep(kind="model_response"), messages=[reply], expected_head=2
             )
         state = await conn.load_run("r")
         assert state is not None and state.last_seq == 1  # the refused step was not written
@@ -270,7 +270,7 @@ class StoreConformance:
     async def test_unserialisable_payload_is_refused(self, conn: StoreConnection) -> None:
         await conn.create_run("r")
         with pytest.raises(StoreError, match="not JSON-serialisable"):
-            await conn.append_step("r", Step(kind="check", payload={"x": object()}))
+            await conn.append_step("r", NewStep(kind="check", payload={"x": object()}))
         state = await conn.load_run("r")
         assert state is not None and state.steps == []
 
@@ -284,7 +284,9 @@ class StoreConformance:
             own = store.open(store_url)
             try:
                 for i in range(10):
-                    step = await own.append_step("r", Step(kind="check", payload={"w": n, "i": i}))
+                    step = await own.append_step(
+                        "r", NewStep(kind="check", payload={"w": n, "i": i})
+                    )
                     taken.append(step.seq)
             finally:
                 await own.aclose()
@@ -300,19 +302,19 @@ class StoreConformance:
         await conn.create_run("r")
         for _ in range(20):
             with anyio.move_on_after(0.0005):  # cancelled at some point of the call, or not
-                await conn.append_step("r", Step(kind="check", payload={"blob": "x" * 10_000}))
+                await conn.append_step("r", NewStep(kind="check", payload={"blob": "x" * 10_000}))
         state = await conn.load_run("r")
         assert state is not None
         assert [s.seq for s in state.steps] == list(range(1, state.last_seq + 1))
         assert all(s.payload == {"blob": "x" * 10_000} for s in state.steps)
-        assert (await conn.append_step("r", Step(kind="check"))).seq == state.last_seq + 1
+        assert (await conn.append_step("r", NewStep(kind="check"))).seq == state.last_seq + 1
 
     # --- threads as a whole -------------------------------------------------------------
 
     async def test_export_and_delete(self, conn: StoreConnection) -> None:
         await conn.create_run("r", thread_id="t")
         await conn.append_messages("t", sample_messages(), expected_head=0)
-        await conn.append_step("r", Step(kind="completion", payload={"status": "success"}))
+        await conn.append_step("r", NewStep(kind="completion", payload={"status": "success"}))
         exported = await conn.export_thread("t")
         assert exported is not None
         assert ThreadExport.model_validate_json(exported.model_dump_json()) == exported
@@ -327,7 +329,7 @@ class StoreConformance:
     async def test_data_outlives_the_connection(self, store: Store, store_url: str) -> None:
         first = store.open(store_url)
         await first.create_run("r", thread_id="t")
-        await first.append_step("r", Step(kind="check", payload={"ok": True}))
+        await first.append_step("r", NewStep(kind="check", payload={"ok": True}))
         await first.aclose()
         second = store.open(store_url)
         try:
@@ -351,7 +353,7 @@ class StoreConformance:
     ) -> None:
         await conn.create_run("run-x")
         for _ in range(3):
-            await conn.append_step("run-x", Step(kind="check"))
+            await conn.append_step("run-x", NewStep(kind="check"))
         raw_sql("UPDATE plait_steps SET payload = '{not json' WHERE run_id = 'run-x' AND seq = 2")
         with pytest.raises(StoreCorrupted, match=r"run 'run-x' step 2: payload is not valid JSON"):
             await conn.load_run("run-x")
@@ -360,7 +362,7 @@ class StoreConformance:
         self, conn: StoreConnection, raw_sql: RawSQL
     ) -> None:
         await conn.create_run("run-x")
-        await conn.append_step("run-x", Step(kind="check"))
+        await conn.append_step("run-x", NewStep(kind="check"))
         raw_sql("UPDATE plait_steps SET v = 99 WHERE run_id = 'run-x'")
         with pytest.raises(StoreCorrupted, match=r"step 1: unknown payload version 99"):
             await conn.load_run("run-x")

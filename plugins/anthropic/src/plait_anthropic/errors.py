@@ -1,4 +1,4 @@
-"""Anthropic error objects → plait's provider error tree (through ``plait._http.errors``).
+"""Anthropic error objects → plait's provider error tree (through ``plait.provider``).
 
 Anthropic names its errors by ``type``; inside a 200 stream an ``error`` event carries
 the same object the HTTP response would have had, so each type is given the status it
@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from plait._errors import ProviderError
-from plait._http.errors import error_from_payload
+from plait.provider import ProviderError, error_from_payload
 
 __all__ = ["STATUS_OF_TYPE", "error_from_event"]
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from plait._markers import hookimpl
+from plait import hookimpl
 
 if TYPE_CHECKING:
-    from plait._config import PlaitConfig
+    from plait import PlaitConfig
 
     from .provider import AnthropicProvider
 

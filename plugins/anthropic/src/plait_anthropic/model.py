@@ -2,8 +2,8 @@
 
 The model is small on purpose (the httpx transport contract is the example): it builds
 the body (``wire``), sends it through the provider's pooled client, maps every failure
-into plait's error tree (``errors`` and ``plait._http.errors``) and parses the answer
-(``response`` / ``stream``). It never retries: ``plait._retry`` is the one retry layer.
+into plait's error tree (``errors`` and ``plait.provider``) and parses the answer
+(``response`` / ``stream``). It never retries: the kernel is the one retry layer.
 """
 
 from __future__ import annotations
@@ -14,12 +14,21 @@ from typing import Any
 
 import httpx
 
-from plait._contracts import RequestParams
-from plait._errors import AuthenticationFailed, ProtocolError, ProviderError
-from plait._http.client import ClientPool
-from plait._http.errors import error_from_response, map_transport_error
-from plait._http.sse import SSEDecoder
-from plait._messages import Message, ModelResponse, ResponseDone, StreamEvent, TextDelta
+from plait.provider import (
+    AuthenticationFailed,
+    ClientPool,
+    Message,
+    ModelResponse,
+    ProtocolError,
+    ProviderError,
+    RequestParams,
+    ResponseDone,
+    SSEDecoder,
+    StreamEvent,
+    TextDelta,
+    error_from_response,
+    map_transport_error,
+)
 
 from .errors import error_from_event
 from .response import parse_message

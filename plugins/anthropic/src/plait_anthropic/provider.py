@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from plait import PlaitConfig
 
 if TYPE_CHECKING:
-    from plait._http.client import ClientPool
+    from plait.provider import ClientPool
 
     from .model import AnthropicModel
 
@@ -131,7 +131,7 @@ class AnthropicProvider:
     def _new_pool(
         self, key: str | None, base_url: str, connection: Mapping[str, Any]
     ) -> ClientPool:
-        from plait._http.client import ClientPool
+        from plait.provider import ClientPool
 
         headers = {
             "anthropic-version": API_VERSION,

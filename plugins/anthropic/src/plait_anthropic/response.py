@@ -13,8 +13,15 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from plait._errors import ProtocolError
-from plait._messages import AssistantMessage, FinishReason, ModelResponse, Thinking, ToolCall, Usage
+from plait.provider import (
+    AssistantMessage,
+    FinishReason,
+    ModelResponse,
+    ProtocolError,
+    Thinking,
+    ToolCall,
+    Usage,
+)
 
 from .wire import PROVIDER_DATA_KEY, Block, is_canonical
 

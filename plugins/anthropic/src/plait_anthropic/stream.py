@@ -18,8 +18,15 @@ import json
 from types import MappingProxyType
 from typing import Any
 
-from plait._errors import ProtocolError, ProviderError
-from plait._messages import ModelResponse, StreamEvent, TextDelta, ThinkingDelta, ToolCallDelta
+from plait.provider import (
+    ModelResponse,
+    ProtocolError,
+    ProviderError,
+    StreamEvent,
+    TextDelta,
+    ThinkingDelta,
+    ToolCallDelta,
+)
 
 from .errors import error_from_event
 from .response import checked

@@ -19,17 +19,19 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from plait._contracts import OutputSpec, RequestParams, ToolSpec
-from plait._messages import (
+from plait.provider import (
     AssistantMessage,
     Message,
+    ModelSettings,
+    OutputSpec,
+    RequestParams,
     SystemMessage,
     Thinking,
     ToolCall,
     ToolResultMessage,
+    ToolSpec,
     UserMessage,
 )
-from plait._settings import ModelSettings
 
 __all__ = [
     "DEFAULT_MAX_TOKENS",

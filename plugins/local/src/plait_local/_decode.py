@@ -20,7 +20,7 @@ from plait import AssistantMessage, TextDelta, ToolCall, ToolCallDelta
 from ._grammar import CALL_CLOSE, Plan, call_prefix
 
 if TYPE_CHECKING:
-    from plait._messages import StreamEvent  # not re-exported by plait (yet)
+    from plait.provider import StreamEvent
 
 __all__ = ["Decoder"]
 

@@ -32,7 +32,7 @@ from ._files import ModelFile, ModelFileError, resolve, verify
 if TYPE_CHECKING:
     from llama_cpp import Llama
 
-    from plait._messages import FinishReason  # not re-exported by plait (yet)
+    from plait.provider import FinishReason
 
 __all__ = ["Engine", "Generation", "LoadSettings", "Pump", "Sampling", "import_llama_cpp"]
 

@@ -29,6 +29,7 @@ from plait import (
     ResponseDone,
     Usage,
 )
+from plait.provider import DefaultModel
 
 from ._decode import Decoder
 from ._engine import Engine, Generation, LoadSettings, Pump, Sampling
@@ -37,7 +38,7 @@ from ._grammar import Plan, plan
 from ._prompt import render
 
 if TYPE_CHECKING:
-    from plait._messages import StreamEvent  # not re-exported by plait (yet)
+    from plait.provider import StreamEvent
 
 __all__ = ["LocalModel", "LocalOptions", "LocalProvider"]
 
@@ -92,6 +93,7 @@ class LocalProvider:
     """The ``local`` provider: ``local:smollm2`` or ``local:/path/to/model.gguf``."""
 
     name = "local"
+    default_model = DefaultModel("smollm2")  # runs here without a key: the last resort
 
     def __init__(self, **defaults: Any) -> None:
         self._defaults = dict(defaults)
@@ -138,6 +140,8 @@ async def _close_engine(engine: Engine) -> None:
 
 class LocalModel:
     """A GGUF model run by llama.cpp in this process (see the module docstring)."""
+
+    loads_on_first_request = True  # the file is loaded by the first request
 
     def __init__(self, provider: LocalProvider, engine: Engine, options: LocalOptions) -> None:
         self.name = f"local:{engine.settings.model_id}"

@@ -25,7 +25,7 @@ from plait import (
 )
 
 if TYPE_CHECKING:
-    from plait._messages import FinishReason
+    from plait.provider import FinishReason
 
 from ._common import dig_int, new_call_id, strict_compatible, tool_choice_name
 from .options import Options

@@ -15,7 +15,7 @@ from plait import (
     ToolCall,
     ToolCallDelta,
 )
-from plait._http import ServerSentEvent, error_from_payload
+from plait.provider import ServerSentEvent, error_from_payload
 
 from ._common import new_call_id
 from .chat import _REASONING_FIELDS, _text_of, finish_response, parse_usage

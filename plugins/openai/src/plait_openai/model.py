@@ -15,14 +15,14 @@ from typing import Any
 import httpx
 
 from plait import AuthenticationFailed, ModelResponse, ProtocolError, ProviderError, ResponseDone
-from plait._http import (
+from plait.provider import (
     ClientPool,
     aiter_sse,
+    current_deadline,
     error_from_payload,
     error_from_response,
     map_transport_error,
 )
-from plait._retry import current_deadline
 
 from . import chat, chat_stream, responses
 from .options import OPENAI_BASE_URL, Options
@@ -50,7 +50,7 @@ class OpenAIModel:
     """A model of an OpenAI-API host (``Model`` contract). ``aclose`` releases its clients.
 
     ``enforces_deadline``: a stream stops waiting for the network when the kernel's
-    request deadline (``plait._retry.current_deadline``) passes, so the retry layer
+    request deadline (``plait.provider.current_deadline``) passes, so the retry layer
     needs no cancel scope per event.
     """
 

@@ -4,6 +4,8 @@ A profile ``[tool.plait.providers.groq]`` with ``api = "openai"`` (or
 ``"openai-responses"``), ``base_url`` and ``api_key_env = "GROQ_API_KEY"`` makes
 ``groq:llama-3.3-70b`` work. Only the built-in ``openai`` providers fall back to
 ``OPENAI_API_KEY`` / ``OPENAI_BASE_URL``: a profile never receives the OpenAI key.
+A profile without ``api`` is served here, as ``"openai"`` (Chat Completions, the API
+most hosts speak): the kernel itself knows no API by name.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 
+from plait.provider import DefaultModel
+
 from .options import OPENAI_BASE_URL, Options, resolve_options
 
 if TYPE_CHECKING:
@@ -23,10 +27,19 @@ if TYPE_CHECKING:
 __all__ = ["NoSettings", "OpenAIProvider", "providers_for"]
 
 _APIS = {"openai": "chat", "openai-chat": "chat", "openai-responses": "responses"}
+DEFAULT_MODEL = DefaultModel("gpt-4o-mini", env="OPENAI_API_KEY", priority=10)
+"""``openai:gpt-4o-mini`` is the default model when ``OPENAI_API_KEY`` is set (a hosted
+model with a key beats plait-local's, priority 0)."""
 
 
 class OpenAIProvider:
-    """Makes models of one OpenAI-API host (cheap: no I/O until a model is asked)."""
+    """Makes models of one OpenAI-API host (cheap: no I/O until a model is asked).
+
+    ``default_model``: the offer to be the default model (only the ``openai`` provider
+    makes one).
+    """
+
+    default_model: DefaultModel | None = None
 
     def __init__(
         self,
@@ -77,7 +90,7 @@ class OpenAIProvider:
 def _from_profile(name: str, profile: ProviderProfile) -> OpenAIProvider:
     return OpenAIProvider(
         name,
-        api=_APIS[profile.api],
+        api=_APIS[profile.api or "openai"],
         base_url=profile.base_url,
         api_key_env=profile.api_key_env,
         headers=profile.headers,
@@ -106,6 +119,7 @@ def providers_for(config: PlaitConfig) -> list[OpenAIProvider]:
         ),
     }
     for name, profile in config.providers.items():
-        if profile.api in _APIS:
+        if profile.api is None or profile.api in _APIS:  # no api: Chat Completions
             found[name] = _from_profile(name, profile)
+    found["openai"].default_model = DEFAULT_MODEL
     return list(found.values())

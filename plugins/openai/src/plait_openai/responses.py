@@ -28,8 +28,8 @@ from plait import (
 )
 
 if TYPE_CHECKING:
-    from plait._messages import FinishReason
-from plait._http import ServerSentEvent, error_from_payload
+    from plait.provider import FinishReason
+from plait.provider import ServerSentEvent, error_from_payload
 
 from ._common import dig_int, loads_chunk, new_call_id, strict_compatible, tool_choice_name
 from .options import Options

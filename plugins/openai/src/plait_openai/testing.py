@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from plait import ToolCall
-from plait.testing._loopback import Reply
+from plait.testing import Reply
 from plait.testing.conformance import ErrorKind
 
 __all__ = ["ChatWire", "ResponsesWire", "error_body", "split_text"]

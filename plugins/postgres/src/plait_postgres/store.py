@@ -1,6 +1,6 @@
 """The PostgreSQL store: plait's store contract over psycopg 3.
 
-Same SQL, records and semantics as the built-in SQLite store (``plait._store``); what
+Same SQL, records and semantics as the built-in SQLite store (``plait.store``); what
 differs is the dialect: writes run under ``BEGIN`` (read committed) and lock the rows
 they compare-and-set with ``SELECT ... FOR UPDATE`` (the run row for a step's sequence
 number, the thread row for its head), reads use one ``REPEATABLE READ`` snapshot, and
@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import psycopg
 
 from plait import ConfigError
-from plait._store import (
+from plait.store import (
     Dialect,
     SqlConnection,
     SqlEngine,
