@@ -241,3 +241,28 @@ async def test_resuming_a_failed_run_raises_as_the_original_did(db: str, kernel:
         "completion",
         "cannot do it",
     )
+
+
+@pytest.mark.anyio
+async def test_resume_is_a_step_of_the_loop(
+    crash_kernel: CrashKernel, db: str, kernel: Kernel
+) -> None:
+    log: list[str] = []
+    await _crash(crash_kernel, db, log, "model_response", 1, "after")
+    steps = [
+        s
+        async for s in plait.iter(
+            resume="r1", store=db, model=ScriptedModel(TURNS[1:]), tools=_tools(log), kernel=kernel
+        )
+    ]
+    kinds = [s.kind for s in steps]
+    # the recorded turn is not asked again: the resume step goes straight to its tools
+    assert kinds[:3] == ["start", "resume", "tools"] and kinds[-1] == "end"
+    assert steps[-1].result is not None and steps[-1].result.ok
+
+
+@pytest.mark.anyio
+async def test_a_finished_run_resumes_straight_to_its_end(db: str, kernel: Kernel) -> None:
+    first = await plait.arun("hi", model=ScriptedModel(["hello"]), store=db, kernel=kernel)
+    kinds = [s.kind async for s in plait.iter(resume=first.run_id, store=db, kernel=kernel)]
+    assert kinds == ["start", "resume", "end"]

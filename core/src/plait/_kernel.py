@@ -297,6 +297,11 @@ class Kernel:
             self._models[spec] = model
         return model
 
+    def model_spec(self, model: Model) -> str | None:
+        """The ``"provider:model-id"`` this kernel resolved ``model`` from, if it did
+        (what gives the same model again, e.g. to resume a recorded run)."""
+        return next((spec for spec, known in self._models.items() if known is model), None)
+
     async def aclose(self) -> None:
         """Close the models this kernel created and providers that hold resources."""
         models, self._models = list(self._models.values()), {}

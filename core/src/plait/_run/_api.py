@@ -17,7 +17,7 @@ import anyio
 
 from ._finish import raise_for_outcome, repair, step_end
 from ._loop import Runner
-from ._options import RunOptions, merge_options
+from ._options import RunOptions, run_spec
 from ._result import Result, Step
 
 __all__ = ["RunIterator", "aresume", "arun", "iter", "loop_running", "resume", "run"]
@@ -43,8 +43,8 @@ def loop_running() -> bool:
 
 
 def runner(task: str | None, output: Any, options: dict[str, Any]) -> Runner:
-    """A ``Runner`` for validated options."""
-    return Runner(task, output, merge_options({}, options))
+    """A ``Runner`` for checked options."""
+    return Runner(run_spec(task, output, options))
 
 
 @overload
@@ -130,7 +130,7 @@ class RunIterator(Generic[T]):
         if st is not None and st.phase != "done":
             repair(st, "the run was cancelled")
             st.finish("cancelled", "cancelled")
-            step = await step_end(st)
+            st.phase, step = await step_end(st)
             if st.recorder is not None:
                 await st.recorder.after_step(st, step)
             self.result = st.result

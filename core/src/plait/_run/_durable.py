@@ -1,9 +1,12 @@
 """Attaching a store to a run: a thread's history before it starts, or a run to resume.
 
 ``Runner.aprepare`` calls ``attach`` when a run has ``thread=``, ``store=`` or
-``resume=``. A new run loads its thread's history (compare-and-set starts from the head
-read here), is recorded with the options ``resume`` needs, and gets a ``Recorder``. A
-resumed run is rebuilt from its recorded steps (``_resume``). See ``docs/threads.md``.
+``resume=``. ``attach`` opens the store and returns a new ``RunSpec`` (never changing the
+given one): a new run's spec gets its thread's history (compare-and-set starts from the
+head read here); a resumed run's spec is rebuilt from its record (``_resume``). Once the
+runner has prepared the run from that spec, ``Attached.bind`` records a new run with the
+options ``resume`` needs, or loads a resumed run's history into the state for its
+``resume`` step, and gives the run its ``Recorder``. See ``docs/threads.md``.
 
 The model is recorded as ``provider:model-id`` whenever it has one: a name, the default,
 or an object the kernel resolved from a name (what ``plait run`` passes). ``plait run``
@@ -13,6 +16,7 @@ runs resume`` needs no flags.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -27,30 +31,19 @@ from ._persist import (
     pass_response_id,
     server_state_key,
 )
-from ._resume import rebuild, resume_inputs
+from ._resume import ResumeInputs, load, resume_inputs
 
 if TYPE_CHECKING:
     from .._kernel import Kernel
     from .._store._contract import StoreConnection
-    from ._loop import Runner
+    from ._options import RunSpec
     from ._state import RunState
 
-__all__ = ["attach", "model_spec"]
+__all__ = ["Attached", "attach", "model_spec"]
 
 
-def _kernel(runner: Runner) -> Kernel:
-    kernel: Kernel | None = runner.options.get("kernel")
-    if kernel is None:
-        from .._kernel import Kernel
-
-        kernel = Kernel()
-        runner.options = {**runner.options, "kernel": kernel}
-        runner._owns_kernel = True
-    return kernel
-
-
-def _explicit_url(options: dict[str, Any]) -> str | None:
-    store = options.get("store")
+def _explicit_url(spec: RunSpec) -> str | None:
+    store = spec.store
     if store is None or store is True:
         return None
     if not isinstance(store, str):
@@ -68,107 +61,113 @@ def as_thread(value: Any) -> Thread | None:
     raise TypeError(f"thread= takes a name (str) or a plait.Thread, not {type(value).__name__}")
 
 
-async def attach(runner: Runner) -> RunState:
-    """Open the store, then prepare the run (new or resumed) with a ``Recorder``."""
-    kernel = _kernel(runner)
-    options = runner.options
-    thread = as_thread(options.get("thread"))
-    conn = open_connection(store_url(_explicit_url(options), thread, kernel), kernel)
-    try:
-        if options.get("resume"):
-            return await _attach_resume(runner, conn, kernel)
-        return await _attach_new(runner, conn, thread)
-    except BaseException:
+@dataclass(slots=True)
+class Attached:
+    """An open store and the spec it gave; ``bind`` hands both to the prepared run."""
+
+    spec: RunSpec
+    kernel: Kernel
+    conn: StoreConnection
+    thread_id: str | None
+    head: int | None
+    resumed: ResumeInputs | None = None
+
+    async def bind(self, st: RunState) -> None:
+        """Record the new run (or load the resumed one) and give it its ``Recorder``."""
+        st.thread_id = self.thread_id
+        if self.resumed is not None:
+            seq = self.resumed.record.last_seq
+            recorder = Recorder(
+                self.conn, st.run_id, thread_id=st.thread_id, head=self.head, seq=seq
+            )
+            load(st, self.resumed, recorder)
+            st.resuming = self.resumed  # the loop's ``resume`` step picks up from here
+            st.recorder = recorder
+            return
+        if st.thread_id is not None and server_state_key(st.model) is not None:
+            pass_response_id(st, await last_response_id(self.conn, st.thread_id))
+        await self.conn.create_run(
+            st.run_id,
+            thread_id=st.thread_id,
+            agent=st.spec.name,
+            parent_run_id=st.parent_run_id,
+            options=recorded_options(self.kernel, st, self.head),
+        )
+        st.recorder = Recorder(
+            self.conn, st.run_id, thread_id=st.thread_id, head=self.head, cursor=st.new_from
+        )
+
+    async def aclose(self) -> None:
+        """Close the store connection (when the run could not be bound to it)."""
         with anyio.CancelScope(shield=True):
-            await conn.aclose()
-        raise
+            await self.conn.aclose()
 
 
-async def _attach_new(runner: Runner, conn: StoreConnection, thread: Thread | None) -> RunState:
-    options = runner.options
-    head: int | None = None
-    if thread is not None:
-        if options.get("message_history"):
+async def attach(spec: RunSpec, kernel: Kernel) -> Attached:
+    """Open the store; the spec of the new run (with its thread's history) or resumed run."""
+    thread = as_thread(spec.thread)
+    conn = open_connection(store_url(_explicit_url(spec), thread, kernel), kernel)
+    try:
+        if spec.resume:
+            inputs = await resume_inputs(spec, conn, kernel)
+            thread_id = inputs.record.run.thread_id
+            return Attached(inputs.spec, kernel, conn, thread_id, inputs.head, inputs)
+        if thread is None:
+            return Attached(spec, kernel, conn, None, None)
+        if spec.message_history:
             raise ValueError(
                 "pass either thread= (the history is kept in the store) or message_history= "
                 "(you keep it), not both"
             )
         await conn.get_or_create_thread(thread.id, metadata=dict(thread.metadata) or None)
         history = await conn.load_messages(thread.id)
-        head = history.head
-        runner.options = {**options, "message_history": history.messages}
-    st = runner.prepare()
-    st.thread_id = thread.id if thread is not None else None
-    if st.thread_id is not None and server_state_key(st.model) is not None:
-        pass_response_id(st, await last_response_id(conn, st.thread_id))
-    await conn.create_run(
-        st.run_id,
-        thread_id=st.thread_id,
-        agent=st.agent,
-        parent_run_id=st.parent_run_id,
-        options=recorded_options(runner, st, head),
-    )
-    st.recorder = Recorder(conn, st.run_id, thread_id=st.thread_id, head=head, cursor=st.new_from)
-    return st
+        spec = spec._replace(message_history=history.messages)
+        return Attached(spec, kernel, conn, thread.id, history.head)
+    except BaseException:
+        with anyio.CancelScope(shield=True):
+            await conn.aclose()
+        raise
 
 
 def _names(items: Any) -> list[str]:
     return [i for i in items or () if isinstance(i, str)]
 
 
-def model_spec(kernel: Any, option: Any, model: Any) -> str | None:
+def model_spec(kernel: Kernel | None, option: Any, model: Any) -> str | None:
     """The ``provider:model-id`` that gives ``model`` again: the name it was given by, or
     the name the kernel resolved it from (the default, or a name resolved beforehand)."""
     if isinstance(option, str):
         return option
-    resolved: dict[str, Any] = getattr(kernel, "_models", None) or {}
-    return next((spec for spec, known in resolved.items() if known is model), None)
+    return kernel.model_spec(model) if kernel is not None else None
 
 
-def recorded_options(runner: Runner, st: RunState, head: int | None) -> dict[str, Any]:
+def recorded_options(kernel: Kernel, st: RunState, head: int | None) -> dict[str, Any]:
     """What ``resume`` needs to rebuild the run (JSON: functions and objects are named)."""
-    options = runner.options
-    spec = model_spec(options.get("kernel"), options.get("model"), st.model)
-    output = runner.output
-    history = None if head is not None else options.get("message_history")
+    spec = st.spec
+    model = model_spec(kernel, spec.model, st.model)
+    output = spec.output
+    history = None if head is not None else spec.message_history
     cli = COMMAND_LINE.get() if st.parent_run_id is None else None
     if cli is not None:
         cli.run_ids.append(st.run_id)
     return {
         "task": st.task,
-        "instructions": options.get("instructions"),
-        "model": spec,
-        "model_object": spec is None and options.get("model") is not None,
+        "instructions": spec.instructions,
+        "model": model,
+        "model_object": model is None and spec.model is not None,
         "model_name": getattr(st.model, "name", None),
         "tools": list(st.tools),
         "output": "str" if output is str else getattr(output, "__name__", repr(output)),
-        "name": st.agent,
+        "name": spec.name,
         "limits": st.limits.model_dump(mode="json"),
         "settings": jsonable(st.params.settings.model_dump()),
-        "on_limit": st.on_limit,
-        "require_completion": options.get("require_completion"),
-        "raise_on_failure": st.raise_on_failure,
-        "on_unknown_outcome": options.get("on_unknown_outcome", "tell_model"),
-        "guardrails": _names(options.get("guardrails")),
-        "verifiers": _names(options.get("verifiers")),
+        "on_limit": spec.on_limit or "raise",
+        "require_completion": spec.require_completion,
+        "raise_on_failure": spec.raise_on_failure is not False,
+        "on_unknown_outcome": spec.on_unknown_outcome or "tell_model",
+        "guardrails": _names(spec.guardrails),
+        "verifiers": _names(spec.verifiers),
         "thread_head": head,
         "history": dump_messages(history) if history else None,
         "cli": cli.recorded() if cli is not None else None,
     }
-
-
-async def _attach_resume(runner: Runner, conn: StoreConnection, kernel: Kernel) -> RunState:
-    inputs = await resume_inputs(runner, conn, kernel)
-    runner.task = inputs.task
-    runner.options = inputs.options
-    if inputs.output is not None:
-        runner.output = inputs.output
-    st = runner.prepare()
-    st.thread_id = inputs.record.run.thread_id
-    st.on_unknown_outcome = runner.options.get("on_unknown_outcome", "tell_model")
-    recorder = Recorder(
-        conn, st.run_id, thread_id=st.thread_id, head=inputs.head, seq=inputs.record.last_seq
-    )
-    st.recorder = recorder
-    await rebuild(st, inputs, recorder)
-    return st

@@ -19,7 +19,7 @@ from ._checks import run_guardrails, run_verifiers
 from ._completion import COMPLETE
 from ._model_turn import usage_data
 from ._result import Result, Step
-from ._state import RunState
+from ._state import Phase, RunState
 
 __all__ = [
     "FINAL_ANSWER_GRACE",
@@ -37,14 +37,13 @@ FINAL_ANSWER_GRACE = 30.0
 """Seconds the one final answer may take after the run's time limit passed."""
 
 
-def next_turn(st: RunState) -> None:
-    """Go back to the model, unless the run was cancelled or is on its final answer."""
+def next_turn(st: RunState) -> Phase:
+    """Back to the model, unless the run was cancelled or is on its final answer."""
     if st.cancel_requested is not None:
-        st.finish("cancelled", "cancelled")
-    elif st.final_answer:
-        st.finish("incomplete")
-    else:
-        st.phase = "model"
+        return st.finish("cancelled", "cancelled")
+    if st.final_answer:
+        return st.finish("incomplete")
+    return "model"
 
 
 def repair(st: RunState, reason: str) -> None:
@@ -66,11 +65,12 @@ def repair(st: RunState, reason: str) -> None:
             )
 
 
-def on_limit(st: RunState, which: str) -> Step:
+def on_limit(st: RunState, which: str) -> tuple[Phase, Step]:
     """A limit was reached: raise (at the end), return partial, or ask for a final answer."""
-    st.emitter.emit("limit", {"limit": which, "on_limit": st.on_limit})
+    policy = st.spec.on_limit or "raise"
+    st.emitter.emit("limit", {"limit": which, "on_limit": policy})
     st.stop_reason = f"limit:{which}"
-    if st.on_limit == "final_answer" and not st.final_answer:
+    if policy == "final_answer" and not st.final_answer:
         st.final_answer = True
         if which == "seconds":
             st.deadline = anyio.current_time() + FINAL_ANSWER_GRACE
@@ -84,20 +84,17 @@ def on_limit(st: RunState, which: str) -> Step:
                 content=(f"The run reached its {which} limit. Do not call any other tool; {what}.")
             )
         )
-        st.phase = "model"
-    else:
-        if st.plan.is_text and st.output is None:
-            last = next((m for m in reversed(st.messages) if isinstance(m, AssistantMessage)), None)
-            st.output = last.text if last is not None and last.text else None
-        st.finish("incomplete")
-    return Step("limit", st.turns)
+        return "model", Step("limit", st.turns)
+    if st.plan.is_text and st.output is None:
+        last = next((m for m in reversed(st.messages) if isinstance(m, AssistantMessage)), None)
+        st.output = last.text if last is not None and last.text else None
+    return st.finish("incomplete"), Step("limit", st.turns)
 
 
-async def step_verify(st: RunState) -> Step:
+async def step_verify(st: RunState) -> tuple[Phase, Step]:
     """Run the verifiers on the completion; a failure goes back to the model (own budget)."""
     if not st.verifiers:
-        st.phase = "output"
-        return Step("verify", st.turns)
+        return "output", Step("verify", st.turns)
     completion = st.completion or Completion(result=st.output)
     verdicts = await run_verifiers(st.verifiers, completion, st.context())
     st.verdicts += tuple(verdicts)
@@ -107,57 +104,48 @@ async def step_verify(st: RunState) -> Step:
             {"verifier": v.verifier, "passed": v.passed, "reason": v.reason, "error": v.error},
         )
     st.verified = all(v.passed for v in verdicts)
+    step = Step("verify", st.turns, verdicts=tuple(verdicts))
     if st.verified:
-        st.phase = "output"
-        return Step("verify", st.turns, verdicts=tuple(verdicts))
+        return "output", step
     st.verifier_retries += 1
     if st.verifier_retries > st.limits.verifier_retries:
-        st.finish("failed", "verifier", "verification kept failing")
-    else:
-        reasons = "\n".join(
-            f"- {v.verifier}: {v.reason or 'failed'}" for v in verdicts if not v.passed
-        )
-        again = f"call `{COMPLETE}` again" if st.completion_mode != "off" else "answer again"
-        st.messages.append(
-            UserMessage(
-                content=(
-                    f"Your result did not pass verification:\n{reasons}\n"
-                    f"Fix the problems and {again}."
-                )
+        return st.finish("failed", "verifier", "verification kept failing"), step
+    reasons = "\n".join(f"- {v.verifier}: {v.reason or 'failed'}" for v in verdicts if not v.passed)
+    again = f"call `{COMPLETE}` again" if st.completion_mode != "off" else "answer again"
+    st.messages.append(
+        UserMessage(
+            content=(
+                f"Your result did not pass verification:\n{reasons}\nFix the problems and {again}."
             )
         )
-        st.completion = st.output = None
-        next_turn(st)
-    return Step("verify", st.turns, verdicts=tuple(verdicts))
+    )
+    st.completion = st.output = None
+    return next_turn(st), step
 
 
-async def step_output(st: RunState) -> Step:
+async def step_output(st: RunState) -> tuple[Phase, Step]:
     """Output guardrails: allow, block, rewrite the output, or send the model back."""
     guards = st.guardrails.get("output")
     if not guards or st.output is None:
-        st.finish(st.outcome)
-        return Step("output", st.turns)
+        return st.finish(st.outcome), Step("output", st.turns)
     action, value, decisions = await run_guardrails(guards, "output", st.output, st.context())
     st.record(decisions)
+    step = Step("output", st.turns, decisions=tuple(decisions))
     if action == "block":
-        st.finish("blocked", "guardrail")
-    elif action == "retry":
+        return st.finish("blocked", "guardrail"), step
+    if action == "retry":
         st.output_retries += 1
         if st.output_retries > st.limits.output_retries or st.final_answer:
-            st.finish("failed", "output_retries", "output guardrails kept asking for a retry")
-        else:
-            reason = value.reason or "it was not acceptable"
-            st.messages.append(
-                UserMessage(content=f"Your answer was rejected ({reason}). Try again.")
-            )
-            st.completion = st.output = None
-            next_turn(st)
-    else:
-        st.output = value
-        if st.completion is not None:
-            st.completion = st.completion.model_copy(update={"result": value})
-        st.finish(st.outcome)
-    return Step("output", st.turns, decisions=tuple(decisions))
+            why = "output guardrails kept asking for a retry"
+            return st.finish("failed", "output_retries", why), step
+        reason = value.reason or "it was not acceptable"
+        st.messages.append(UserMessage(content=f"Your answer was rejected ({reason}). Try again."))
+        st.completion = st.output = None
+        return next_turn(st), step
+    st.output = value
+    if st.completion is not None:
+        st.completion = st.completion.model_copy(update={"result": value})
+    return st.finish(st.outcome), step
 
 
 def build_result(st: RunState) -> Result[Any]:
@@ -192,18 +180,17 @@ def build_result(st: RunState) -> Result[Any]:
         new_messages=messages[st.new_from :],
         duration=perf_counter() - st.started,
         turns=st.turns,
-        agent=st.agent,
+        agent=st.spec.name,
         parent_run_id=st.parent_run_id,
         thread_id=st.thread_id,
         error=st.error,
     )
 
 
-async def step_end(st: RunState) -> Step:
+async def step_end(st: RunState) -> tuple[Phase, Step]:
     """Build the result and announce the end of the run."""
     result = build_result(st)
     st.result = result
-    st.phase = "done"
     st.emitter.emit(
         "run.end",
         {
@@ -214,7 +201,7 @@ async def step_end(st: RunState) -> Step:
             "error": result.error,
         },
     )
-    return Step("end", st.turns, result=result)
+    return "done", Step("end", st.turns, result=result)
 
 
 def raise_for_outcome(st: RunState, result: Result[Any]) -> Result[Any]:
@@ -222,13 +209,13 @@ def raise_for_outcome(st: RunState, result: Result[Any]) -> Result[Any]:
     status = result.status
     if (
         status == "incomplete"
-        and st.on_limit == "raise"
+        and st.spec.on_limit in (None, "raise")
         and result.stop_reason.startswith("limit:")
     ):
         raise LimitExceeded(
             f"run {st.run_id} reached its {result.stop_reason[6:]} limit", result=result
         )
-    if not st.raise_on_failure:
+    if st.spec.raise_on_failure is False:
         return result
     if status == "blocked":
         blocking = [d for d in result.guardrails if d.action in ("block", "ask")]

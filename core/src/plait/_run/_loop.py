@@ -1,10 +1,11 @@
 """The run loop: a short state machine, and the ``Runner`` every entry point shares.
 
-``advance`` runs the step named by ``st.phase`` under the run's deadline. ``Runner``
-owns one run from setup to result: the kernel (a fresh one, closed afterwards, unless
-one was passed), the state, the event handlers, cancellation. ``plait.run``, ``arun``,
-``stream``, ``iter`` and ``start`` all drive the same ``advance``, so they produce the
-same events in the same order.
+``advance`` runs the step named by ``st.phase`` under the run's deadline; each step
+returns the phase that follows it, and ``STEPS`` lists every transition in one table.
+``Runner`` owns one run from its ``RunSpec`` to its result: the kernel (a fresh one,
+closed afterwards, unless one was passed), the state, the event handlers,
+cancellation. ``plait.run``, ``arun``, ``stream``, ``iter`` and ``start`` all drive the
+same ``advance``, so they produce the same events in the same order.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ import anyio
 from .._errors import LimitExceeded
 from ._emit import HandlerPump, Sink
 from ._finish import on_limit, raise_for_outcome, repair, step_end, step_output, step_verify
+from ._options import RunSpec
 from ._result import Result, Step
-from ._state import RunState, setup
+from ._state import Phase, RunState, setup
 from ._steps import step_answer, step_model, step_start, step_tools
 
 if TYPE_CHECKING:
@@ -30,16 +32,32 @@ if TYPE_CHECKING:
 
 __all__ = ["STEPS", "Runner", "advance"]
 
-STEPS: dict[str, Callable[[RunState], Awaitable[Step]]] = {
-    "start": step_start,
-    "model": step_model,
-    "tools": step_tools,
-    "answer": step_answer,
-    "verify": step_verify,
-    "output": step_output,
-    "end": step_end,
+StepFunction = Callable[[RunState], Awaitable[tuple[Phase, Step]]]
+
+
+async def step_resume(st: RunState) -> tuple[Phase, Step]:
+    """A resumed run picks up where its record left off (see ``_resume``)."""
+    from ._resume import step_resume as resume  # only resumed runs import the store kit
+
+    return await resume(st)
+
+
+STEPS: dict[Phase, tuple[StepFunction, frozenset[Phase]]] = {
+    # phase     the step     the phases it may return ("end" from every step but end)
+    "start": (step_start, frozenset({"model", "resume", "end"})),
+    "resume": (step_resume, frozenset({"model", "tools", "answer", "verify", "end"})),
+    "model": (step_model, frozenset({"tools", "answer", "model", "end"})),  # model: final answer
+    "tools": (step_tools, frozenset({"model", "verify", "end"})),
+    "answer": (step_answer, frozenset({"model", "verify", "output", "end"})),
+    "verify": (step_verify, frozenset({"model", "output", "end"})),
+    "output": (step_output, frozenset({"model", "end"})),
+    "end": (step_end, frozenset({"done"})),
 }
-"""The state machine: ``st.phase`` names the next step."""
+"""The state machine: ``st.phase`` names the next step; a step returns the phase after it.
+
+A step may also end the run through ``RunState.finish`` (a block, a failure): the loop
+then goes to ``end`` whatever the step returned, so no outcome is lost.
+"""
 
 KERNEL_CLOSE_TIMEOUT = 10.0
 MAX_DEPTH = 8
@@ -70,10 +88,15 @@ async def advance(
                     # their parent; a plain model request holds no context token meanwhile
                     token = None if _plain_model_step(st) else CURRENT_RUN.set(st)
                     try:
-                        step = await STEPS[st.phase](st)
+                        run_step, allowed = STEPS[st.phase]
+                        phase, step = await run_step(st)
                     finally:
                         if token is not None:
                             CURRENT_RUN.reset(token)
+                    if phase not in allowed:
+                        raise AssertionError(f"plait bug: step {st.phase!r} returned {phase!r}")
+                    # finished inside the step (a guardrail blocked a tool call): end it
+                    st.phase = "end" if st.status is not None and phase != "done" else phase
                     if st.recorder is not None:  # one store transaction per completed step
                         await st.recorder.after_step(st, step)
                     if on_step is not None:
@@ -84,9 +107,10 @@ async def advance(
             if scope.cancelled_caught:
                 token = CURRENT_RUN.set(st)
                 try:
-                    step = await _interrupted(st)
+                    phase, step = await _interrupted(st)
                 finally:
                     CURRENT_RUN.reset(token)
+                st.phase = phase
                 if st.recorder is not None:
                     await st.recorder.after_step(st, step)
                 if on_step is not None:
@@ -130,14 +154,14 @@ def _running(st: RunState) -> bool:
     return st.phase != "done"  # a function: the steps change st.phase behind mypy's back
 
 
-async def _interrupted(st: RunState) -> Step:
+async def _interrupted(st: RunState) -> tuple[Phase, Step]:
     """The scope was cancelled: by ``cancel("now")``, or by the run's deadline."""
     if st.cancel_requested == "now":
         repair(st, "the run was cancelled")
         st.finish("cancelled", "cancelled")
         return await step_end(st)
     repair(st, "the run's time limit passed")
-    if st.phase == "end":  # the run had already ended (e.g. blocked): keep that outcome
+    if st.ended or st.phase == "end":  # it had already ended (e.g. blocked): keep that
         return await step_end(st)
     return on_limit(st, "seconds")
 
@@ -145,10 +169,8 @@ async def _interrupted(st: RunState) -> Step:
 class Runner:
     """One run: its kernel, state, handlers and cancellation, from setup to result."""
 
-    def __init__(self, task: str | None, output: Any, options: dict[str, Any]) -> None:
-        self.task = task
-        self.output = output
-        self.options = options
+    def __init__(self, spec: RunSpec) -> None:
+        self.spec = spec
         self.state: RunState | None = None
         self.sinks: list[Sink] = []
         self.handlers: Sequence[Any] = ()
@@ -165,15 +187,9 @@ class Runner:
             raise LimitExceeded(
                 f"runs nested more than {MAX_DEPTH} deep (a tool starting runs that start runs?)"
             )
-        kernel = self.options.get("kernel")
-        if kernel is None:
-            from .._kernel import Kernel
-
-            kernel = Kernel()
-            self._owns_kernel = True
-        self._kernel = kernel
+        kernel = self.kernel()
         try:
-            st = setup(self.task, self.output, self.options, kernel)
+            st = setup(self.spec, kernel)
         except BaseException:
             self._owns_kernel = False  # nothing was opened yet; drop it
             raise
@@ -187,12 +203,24 @@ class Runner:
             st.deadline = anyio.current_time() + seconds
         st.emitter.sinks = self.sinks  # one list: sinks added later reach the run too
         handlers = kernel.event_handlers()
-        given = self.options.get("handlers")
+        given = self.spec.handlers
         self.handlers = [*handlers, *given] if given else handlers
         if self._early_cancel is not None:
             st.cancel_requested = self._early_cancel
         self.state = st
         return st
+
+    def kernel(self) -> Kernel:
+        """The run's kernel: the one passed, or a fresh one this run closes."""
+        if self._kernel is None:
+            kernel = self.spec.kernel
+            if kernel is None:
+                from .._kernel import Kernel
+
+                kernel = Kernel()
+                self._owns_kernel = True
+            self._kernel = kernel
+        return self._kernel
 
     def cancel(self, mode: Literal["after_turn", "now"] = "now") -> None:
         """Ask the run to stop (call from the run's event loop thread)."""
@@ -239,18 +267,28 @@ class Runner:
         return self.outcome(st)
 
     async def aprepare(self) -> RunState:
-        """``prepare``, after loading what a recorded run needs (thread, store, resume)."""
-        if self.state is not None or not any(
-            self.options.get(name) for name in ("thread", "store", "resume")
-        ):
+        """``prepare``, after loading what a recorded run needs (thread, store, resume).
+
+        The store gives a new spec (the thread's history, the resumed run's recorded
+        options); the state is prepared from it, then bound to the store.
+        """
+        if self.state is not None or not self.spec.durable:
             return self.prepare()
         from ._durable import attach  # only recorded runs pay for the store modules
 
         try:
-            return await attach(self)
+            attached = await attach(self.spec, self.kernel())
+            try:
+                self.spec = attached.spec
+                st = self.prepare()
+                await attached.bind(st)
+            except BaseException:
+                await attached.aclose()
+                raise
         except BaseException:
             await self.aclose()
             raise
+        return st
 
     async def aclose(self) -> None:
         """Close the kernel if this run created it (shielded, bounded)."""

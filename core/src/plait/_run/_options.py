@@ -1,9 +1,16 @@
-"""The options every entry point accepts, and how an agent's defaults merge with a run's."""
+"""The options every entry point accepts, resolved once into a ``RunSpec``.
+
+``RunOptions`` types the keyword options of the entry points; ``run_spec`` checks them
+and freezes them, with the task and output type, into one ``RunSpec`` before anything
+runs. Nothing changes a spec: a thread's history and a resumed run's recorded options
+make a new one (``RunSpec._replace``). An agent's defaults merge with a run's options
+first (``merge_options``).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Literal, TypedDict
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypedDict
 
 from .._settings import Limits, ModelSettings
 
@@ -12,7 +19,7 @@ if TYPE_CHECKING:
     from .._kernel import Kernel
     from .._retry import RetryPolicy
 
-__all__ = ["OPTION_NAMES", "OnLimit", "RunOptions", "merge_options"]
+__all__ = ["OPTION_NAMES", "OnLimit", "RunOptions", "RunSpec", "merge_options", "run_spec"]
 
 OnLimit = Literal["raise", "partial", "final_answer"]
 
@@ -54,6 +61,56 @@ class RunOptions(TypedDict, total=False):
 OPTION_NAMES = frozenset(RunOptions.__annotations__) | {"output"}
 
 
+class RunSpec(NamedTuple):
+    """One run's task, output type and options, checked and frozen before it starts.
+
+    A tuple, not a dataclass: building one is a single allocation (the plain run's cost
+    is measured in docs/performance.md). Fields are the ``RunOptions`` with their
+    defaults; ``None`` means "not given" (so a resumed run can tell what was passed).
+    """
+
+    task: str | None
+    output: Any = str
+    tools: Sequence[Any] = ()
+    model: Model | str | None = None
+    instructions: str | None = None
+    deps: Any = None
+    message_history: Sequence[Any] = ()
+    settings: ModelSettings | None = None
+    limits: Limits | None = None
+    max_turns: int | None = None
+    guardrails: Sequence[Any] = ()
+    verifiers: Sequence[Any] = ()
+    handlers: Sequence[Any] = ()
+    require_completion: bool | None = None
+    raise_on_failure: bool | None = None  # None: not given (True)
+    on_limit: OnLimit | None = None  # None: not given ("raise")
+    kernel: Kernel | None = None
+    name: str | None = None
+    run_id: str | None = None
+    parent_run_id: str | None = None
+    retry_policy: RetryPolicy | None = None
+    redact: Any = None
+    approve: Any = None
+    thread: Any = None
+    store: str | bool | None = None
+    resume: str | None = None
+    on_unknown_outcome: Literal["tell_model", "fail"] | None = None  # None: "tell_model"
+
+    @property
+    def durable(self) -> bool:
+        """The run reads or writes a store (a thread, ``store=``, or ``resume=``)."""
+        return bool(self.thread or self.store or self.resume)
+
+
+def run_spec(task: str | None, output: Any, options: dict[str, Any]) -> RunSpec:
+    """Check ``options`` and freeze them with the task and output type."""
+    if not OPTION_NAMES.issuperset(options):
+        unknown = sorted(set(options) - OPTION_NAMES)
+        raise TypeError(f"unknown run option(s): {', '.join(unknown)}")
+    return RunSpec(task, output, **options)
+
+
 def merge_options(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     """``override`` wins option by option; ``settings`` merge field by field (base < run)."""
     unknown = set(override) - OPTION_NAMES
@@ -72,10 +129,10 @@ DEFAULT_LIMITS = Limits()
 """Shared by runs that set no limits (frozen): one object less per run in flight."""
 
 
-def effective_limits(options: dict[str, Any]) -> Limits:
+def effective_limits(spec: RunSpec) -> Limits:
     """``limits`` with the ``max_turns`` shorthand applied."""
-    limits: Limits = options.get("limits") or DEFAULT_LIMITS
-    max_turns = options.get("max_turns")
+    limits = spec.limits or DEFAULT_LIMITS
+    max_turns = spec.max_turns
     if max_turns is not None:
         limits = Limits.model_validate({**limits.model_dump(), "turns": max_turns})
     return limits

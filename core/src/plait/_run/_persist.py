@@ -108,7 +108,6 @@ class Recorder:
         self.replay: dict[str, ToolResultMessage] = {}  # call id -> recorded result
         self.started: set[str] = set()  # idempotency keys with a tool_started step
         self.ended = False
-        self.resume_phase: Any = None  # a resumed run's next step, set after its start step
         self._lock = anyio.Lock()
 
     def key(self, call_id: str) -> str:
@@ -170,12 +169,6 @@ class Recorder:
     async def after_step(self, st: RunState, step: Step) -> None:
         """Record what ``step`` completed (called by the loop after every step)."""
         kind = step.kind
-        if kind == "start" and self.resume_phase is not None:
-            phase, self.resume_phase = self.resume_phase, None
-            if st.phase != "end":  # an input guardrail that blocks now still ends the run
-                st.phase = phase
-            st.emitter.emit("run.resume", {"run_id": self.run_id, "from_step": self.seq})
-            return
         if self.ended:
             return
         if kind == "model" and step.response is not None:

@@ -74,7 +74,9 @@ class Result(Generic[OutputT]):
         return self.status == "success"
 
 
-StepKind = Literal["start", "model", "tools", "answer", "verify", "output", "limit", "end"]
+StepKind = Literal[
+    "start", "resume", "model", "tools", "answer", "verify", "output", "limit", "end"
+]
 
 
 @dataclass(frozen=True, slots=True)

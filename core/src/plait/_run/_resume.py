@@ -10,6 +10,11 @@ non-idempotent one is never repeated — the model is told the outcome is unknow
 A run is resumed when it is still ``running`` (killed) or was ``cancelled`` by an
 interruption (its last step a ``completion`` with stop reason ``interrupted``); any other
 ended run is rebuilt as it finished.
+
+Three parts, in order: ``resume_inputs`` reads the record and makes the resumed run's
+``RunSpec``; ``load`` puts the recorded history and counters into the prepared state;
+the loop's ``resume`` step (after ``start``, so ``run.start`` reaches every handler)
+decides where the run picks up and returns that phase.
 """
 
 from __future__ import annotations
@@ -27,16 +32,24 @@ from .._store._records import StoredRun
 from ._completion import COMPLETE, parse_completion
 from ._finish import next_turn, repair
 from ._history import load_history
+from ._options import RunSpec
 from ._persist import INTERRUPTED, pass_response_id
+from ._result import Step
 
 if TYPE_CHECKING:
     from .._kernel import Kernel
     from .._store._contract import StoreConnection
-    from ._loop import Runner
     from ._persist import Recorder
-    from ._state import RunState
+    from ._state import Phase, RunState
 
-__all__ = ["UNKNOWN_OUTCOME", "ResumeInputs", "interrupted", "rebuild", "resume_inputs"]
+__all__ = [
+    "UNKNOWN_OUTCOME",
+    "ResumeInputs",
+    "interrupted",
+    "load",
+    "resume_inputs",
+    "step_resume",
+]
 
 UNKNOWN_OUTCOME = (
     "The outcome of this call is unknown: the run was interrupted while the tool was "
@@ -44,7 +57,14 @@ UNKNOWN_OUTCOME = (
     "whether it took effect before calling it again."
 )
 _FORBIDDEN = ("thread", "message_history", "run_id")
-_RESTORED = ("instructions", "name", "on_limit", "require_completion", "raise_on_failure")
+_RESTORED = (
+    "instructions",
+    "name",
+    "on_limit",
+    "require_completion",
+    "raise_on_failure",
+    "on_unknown_outcome",
+)
 
 
 @dataclass(slots=True)
@@ -52,9 +72,7 @@ class ResumeInputs:
     """What a recorded run gives the resumed one."""
 
     record: StoredRun
-    task: str | None
-    options: dict[str, Any]
-    output: Any
+    spec: RunSpec  # the resumed run's: recorded options, less what the caller passed
     head: int | None
     run_messages: list[Message]
     finished: bool
@@ -88,8 +106,8 @@ def _tool_names(items: Sequence[Any]) -> set[str]:
     return names
 
 
-def _tools(run_id: str, given: dict[str, Any], recorded: list[str], kernel: Kernel) -> list[Any]:
-    tools = list(given.get("tools") or ())
+def _tools(run_id: str, given: RunSpec, recorded: list[str], kernel: Kernel) -> list[Any]:
+    tools = list(given.tools or ())
     missing = [n for n in recorded if n not in _tool_names(tools)]
     known = kernel.tools()
     tools.extend(n for n in missing if n in known)  # plugin tools are found by name
@@ -102,9 +120,9 @@ def _tools(run_id: str, given: dict[str, Any], recorded: list[str], kernel: Kern
     return tools
 
 
-def _model(run_id: str, given: dict[str, Any], rec: dict[str, Any], finished: bool) -> Any:
-    if given.get("model") is not None:
-        return given["model"]  # a different model is allowed: it was asked for explicitly
+def _model(run_id: str, given: RunSpec, rec: dict[str, Any], finished: bool) -> Any:
+    if given.model is not None:
+        return given.model  # a different model is allowed: it was asked for explicitly
     if rec.get("model_object"):
         if finished:
             return RecordedModel(rec.get("model_name"))
@@ -120,29 +138,34 @@ def _known(model: type[Limits] | type[ModelSettings], data: dict[str, Any]) -> d
     return {k: v for k, v in data.items() if k in model.model_fields}
 
 
-def _options(
-    runner: Runner, record: StoredRun, base: list[Message], kernel: Kernel, finished: bool
-) -> dict[str, Any]:
-    given, rec, run = runner.options, record.run.options, record.run
-    opts = dict(given)
-    for name in _RESTORED:
-        if name not in given and rec.get(name) is not None:
-            opts[name] = rec[name]
-    opts.setdefault("on_unknown_outcome", rec.get("on_unknown_outcome") or "tell_model")
-    if "limits" not in given and "max_turns" not in given and rec.get("limits"):
-        opts["limits"] = Limits.model_validate(_known(Limits, rec["limits"]))
-    if "settings" not in given and rec.get("settings"):
-        opts["settings"] = ModelSettings.model_validate(_known(ModelSettings, rec["settings"]))
+def _spec(
+    given: RunSpec, record: StoredRun, base: list[Message], kernel: Kernel, finished: bool
+) -> RunSpec:
+    """The resumed run's spec: what the caller passed wins over what was recorded."""
+    rec, run = record.run.options, record.run
+    changes: dict[str, Any] = {
+        name: rec[name]
+        for name in _RESTORED
+        if getattr(given, name) is None and rec.get(name) is not None
+    }
+    if given.limits is None and given.max_turns is None and rec.get("limits"):
+        changes["limits"] = Limits.model_validate(_known(Limits, rec["limits"]))
+    if given.settings is None and rec.get("settings"):
+        changes["settings"] = ModelSettings.model_validate(_known(ModelSettings, rec["settings"]))
     for kind in ("guardrails", "verifiers"):
-        if kind not in given and rec.get(kind):
-            opts[kind] = list(rec[kind])
-    opts["model"] = _model(run.id, given, rec, finished)
+        if not getattr(given, kind) and rec.get(kind):
+            changes[kind] = list(rec[kind])
     if not finished:
-        opts["tools"] = _tools(run.id, given, list(rec.get("tools") or ()), kernel)
-    opts["message_history"] = base
-    opts["run_id"] = run.id
-    opts.setdefault("parent_run_id", run.parent_run_id)
-    return opts
+        changes["tools"] = _tools(run.id, given, list(rec.get("tools") or ()), kernel)
+    task = rec.get("task") if isinstance(rec.get("task"), str) else None
+    return given._replace(
+        **changes,
+        task=task,
+        model=_model(run.id, given, rec, finished),
+        message_history=base,
+        run_id=run.id,
+        parent_run_id=given.parent_run_id or run.parent_run_id,
+    )
 
 
 async def _base_history(
@@ -172,13 +195,12 @@ def interrupted(record: StoredRun) -> bool:
     )
 
 
-async def resume_inputs(runner: Runner, conn: StoreConnection, kernel: Kernel) -> ResumeInputs:
-    """Load the run named by ``resume=`` and check what the caller passed."""
-    given = runner.options
-    run_id = str(given["resume"])
-    if runner.task is not None:
+async def resume_inputs(given: RunSpec, conn: StoreConnection, kernel: Kernel) -> ResumeInputs:
+    """Load the run named by ``resume=``, check what the caller passed, make its spec."""
+    run_id = str(given.resume)
+    if given.task is not None:
         raise ValueError("resume= continues a recorded run: pass no task")
-    clash = [n for n in _FORBIDDEN if given.get(n)]
+    clash = [n for n in _FORBIDDEN if getattr(given, n)]
     if clash:
         raise ValueError(
             f"resume= cannot be combined with {', '.join(clash)}: the run's own are recorded"
@@ -198,15 +220,14 @@ async def resume_inputs(runner: Runner, conn: StoreConnection, kernel: Kernel) -
         record.run.status != "running" or bool(steps and steps[-1].kind == "completion")
     )
     rec = record.run.options
-    if not finished and rec.get("output", "str") != "str" and runner.output is str:
+    if not finished and rec.get("output", "str") != "str" and given.output is str:
         raise ValueError(f"run {run_id!r} returns {rec['output']}: pass output= to resume it")
     run_messages = load_history([m for s in steps for m in s.payload.get("messages", ())])
     base, head = await _base_history(conn, record, len(run_messages), finished)
-    options = _options(runner, record, base, kernel, finished)
+    spec = _spec(given, record, base, kernel, finished)
     if again and record.run.status != "running":  # it runs again from here
         await conn.update_run(run_id, status="running")
-    task = rec.get("task") if isinstance(rec.get("task"), str) else None
-    return ResumeInputs(record, task, options, None, head, run_messages, finished)
+    return ResumeInputs(record, spec, head, run_messages, finished)
 
 
 def _counters(st: RunState, record: StoredRun) -> None:
@@ -223,9 +244,8 @@ def _counters(st: RunState, record: StoredRun) -> None:
     st.turns, st.usage, st.tool_calls = turns, usage, calls
 
 
-def _finished(st: RunState, record: StoredRun, recorder: Recorder) -> None:
+def _finished(st: RunState, record: StoredRun) -> None:
     """A run that ended: the loop only builds its recorded result (nothing runs again)."""
-    recorder.ended = True
     done = next((s for s in reversed(record.steps) if s.kind == "completion"), None)
     if done is None:  # ended without a completion step (e.g. it lost its thread)
         status = record.run.status if record.run.status != "running" else "failed"
@@ -249,7 +269,7 @@ def _last_assistant(st: RunState) -> int | None:
     return None
 
 
-def _complete_call(st: RunState, msg: AssistantMessage, trailing: list[Message]) -> None:
+def _complete_call(st: RunState, msg: AssistantMessage, trailing: list[Message]) -> Phase:
     """A recorded ``complete`` call that was accepted: go on to verification."""
     accepted = {m.tool_call_id for m in trailing if isinstance(m, ToolResultMessage)}
     accepted -= {
@@ -258,42 +278,37 @@ def _complete_call(st: RunState, msg: AssistantMessage, trailing: list[Message])
     call = next((c for c in msg.tool_calls if c.name == COMPLETE and c.id in accepted), None)
     parsed = None if call is None else parse_completion(call.arguments, st.plan)
     if parsed is None or isinstance(parsed, str):
-        next_turn(st)
-        return
+        return next_turn(st)
     st.completion, st.output = parsed
     st.stop_reason = "completion"
     if parsed[0].status == "failed":
-        st.finish("failed", "completion", parsed[0].summary or "the model reported failure")
-    else:
-        st.outcome, st.phase = "success", "verify"
+        return st.finish("failed", "completion", parsed[0].summary or "the model reported failure")
+    st.outcome = "success"
+    return "verify"
 
 
-def _phase(st: RunState, recorder: Recorder) -> None:
+def _phase(st: RunState, recorder: Recorder) -> Phase:
     """Where the loop picks up, from the last recorded messages."""
     idx = _last_assistant(st)
     if idx is None:
-        st.phase = "model"
-        return
+        return "model"
     msg = st.messages[idx]
     assert isinstance(msg, AssistantMessage)
     trailing = st.messages[idx + 1 :]
     if any(not isinstance(m, ToolResultMessage) for m in trailing):
-        st.phase = "model"  # a prompt followed the answer (retry, verification, limit)
-        return
+        return "model"  # a prompt followed the answer (retry, verification, limit)
     if not msg.tool_calls:
-        st.phase = "answer"
-        return
+        return "answer"
     answered = {m.tool_call_id for m in trailing if isinstance(m, ToolResultMessage)}
     if all(c.id in answered for c in msg.tool_calls):
-        _complete_call(st, msg, trailing)
-        return
+        return _complete_call(st, msg, trailing)
     del st.messages[idx + 1 :]  # the batch runs again: recorded results are replayed
     for m in trailing:
         assert isinstance(m, ToolResultMessage)
         recorder.replay[m.tool_call_id] = m
         recorder.saved.add(id(m))
     st.finish_reason = "tool_calls"
-    st.phase = "tools"
+    return "tools"
 
 
 async def _unknown_outcomes(st: RunState, record: StoredRun, recorder: Recorder) -> None:
@@ -311,7 +326,7 @@ async def _unknown_outcomes(st: RunState, record: StoredRun, recorder: Recorder)
         await recorder.tool_result(call, result, called=True)
         recorder.replay[call_id] = result
         failed.append(f"{name} ({call_id})")
-    if failed and st.on_unknown_outcome == "fail":
+    if failed and st.spec.on_unknown_outcome == "fail":
         st.messages.extend(recorder.replay.values())
         recorder.replay.clear()
         repair(st, "the run failed")
@@ -323,34 +338,43 @@ async def _unknown_outcomes(st: RunState, record: StoredRun, recorder: Recorder)
         )
 
 
-async def rebuild(st: RunState, inputs: ResumeInputs, recorder: Recorder) -> None:
-    """Put the recorded history and counters into ``st`` and choose the next step."""
+def load(st: RunState, inputs: ResumeInputs, recorder: Recorder) -> None:
+    """Put the recorded history and counters into the prepared state (no I/O)."""
     record = inputs.record
     if inputs.run_messages:
         st.messages[st.new_from :] = inputs.run_messages
     # input guardrails ran if the model was asked; otherwise they run now
     st.input_checked = any(s.kind == "model_response" for s in record.steps)
     _counters(st, record)
+    # nothing recorded yet: the task (st.messages[new_from:]) is still to be recorded
+    recorder.cursor = len(st.messages) if inputs.run_messages else st.new_from
     if inputs.finished:
-        _finished(st, record, recorder)
-        recorder.cursor = len(st.messages)
-        if record.run.status == "running" and st.status is not None:
-            # killed between the completion step and ending the run: end it now
-            await recorder.conn.update_run(record.run.id, status=st.status, error=st.error)
+        recorder.ended = True  # nothing of a finished run is recorded again
     else:
         recorder.started = {
             s.idempotency_key
             for s in record.steps
             if s.kind == "tool_started" and s.idempotency_key
         }
-        _phase(st, recorder)
-        # nothing recorded yet: the task (st.messages[new_from:]) is still to be recorded
+
+
+async def step_resume(st: RunState) -> tuple[Phase, Step]:
+    """The ``resume`` step: where the recorded run left off, from its last messages."""
+    inputs, st.resuming = st.resuming, None
+    recorder: Recorder = st.recorder
+    record = inputs.record
+    if inputs.finished:
+        _finished(st, record)
+        phase: Phase = "end"
+        if record.run.status == "running" and st.status is not None:
+            # killed between the completion step and ending the run: end it now
+            await recorder.conn.update_run(record.run.id, status=st.status, error=st.error)
+    else:
+        phase = _phase(st, recorder)
         recorder.cursor = len(st.messages) if inputs.run_messages else st.new_from
         await _unknown_outcomes(st, record, recorder)
         responses = [s for s in record.steps if s.kind == "model_response"]
         if responses:
-            rid = (responses[-1].payload.get("response") or {}).get("response_id")
-            pass_response_id(st, rid)
-    # the loop still starts with its start step (run.start reaches every handler); the
-    # recorder then moves it to where the recorded run left off
-    recorder.resume_phase, st.phase = st.phase, "start"
+            pass_response_id(st, (responses[-1].payload.get("response") or {}).get("response_id"))
+    st.emitter.emit("run.resume", {"run_id": st.run_id, "from_step": recorder.seq})
+    return ("end" if st.ended else phase), Step("resume", st.turns)

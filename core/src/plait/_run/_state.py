@@ -35,7 +35,7 @@ from ._checks import FunctionGuardrail, FunctionVerifier
 from ._completion import COMPLETE, OutputPlan, output_plan
 from ._emit import Emitter
 from ._history import load_history, repair_history
-from ._options import OnLimit, effective_limits
+from ._options import RunSpec, effective_limits
 from ._result import Result, RunStatus
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ NO_USAGE = Usage()
 DEFAULT_SETTINGS = ModelSettings()
 """Shared by runs that set nothing (frozen): one object less per run in flight."""
 
-Phase = Literal["start", "model", "tools", "answer", "verify", "output", "end", "done"]
+Phase = Literal["start", "resume", "model", "tools", "answer", "verify", "output", "end", "done"]
 CompletionMode = Literal["off", "optional", "required"]
 
 
@@ -70,10 +70,13 @@ class PartialOutput:
 
 @dataclass(slots=True, eq=False)
 class RunState:
-    """Everything one run knows. Step functions in ``_loop`` advance ``phase``."""
+    """What a running run needs and changes; its options stay in ``spec`` (frozen).
 
+    The loop (``_loop.advance``) sets ``phase`` to what each step returns.
+    """
+
+    spec: RunSpec
     run_id: str
-    agent: str | None
     parent_run_id: str | None
     task: str | None
     model: Model
@@ -84,10 +87,7 @@ class RunState:
     verifiers: list[Any]
     guardrails: dict[str, list[Any]]
     limits: Limits
-    on_limit: OnLimit
-    raise_on_failure: bool
     retry_policy: RetryPolicy
-    deps: Any
     emitter: Emitter
     messages: list[Message]
     new_from: int
@@ -124,19 +124,18 @@ class RunState:
     scope: anyio.CancelScope | None = None
     result: Result[Any] | None = None
     redact: TextPolicy | None = None  # the one redaction policy (events, tool output)
-    approver: Any = None  # the ``approve=`` option: decides calls needing approval
     parent: RunState | None = None  # the run whose tool started this one (budgets shared)
     sub_turns: int = 0  # turns taken by sub-runs, counted against this run's turn limit
     recorder: Any = None  # a ``_persist.Recorder`` when the run is recorded in a store
     thread_id: str | None = None  # the thread the run appends to
-    on_unknown_outcome: str = "tell_model"  # resume policy for calls without a result
+    resuming: Any = None  # a ``_resume.ResumeInputs`` until the ``resume`` step uses it
 
     def context(self, tool_call_id: str | None = None, retry: int = 0) -> Context[Any]:
         """A fresh ``Context`` for one call of a tool, verifier or guardrail."""
         return Context(
             run_id=self.run_id,
-            deps=self.deps,
-            agent=self.agent,
+            deps=self.spec.deps,
+            agent=self.spec.name,
             usage=self.usage,
             tool_call_id=tool_call_id,
             retry=retry,
@@ -176,14 +175,20 @@ class RunState:
 
     def finish(
         self, status: RunStatus, stop_reason: str | None = None, error: str | None = None
-    ) -> None:
-        """Record how the run ends (``stop_reason`` kept when ``None``); ``end`` follows."""
+    ) -> Phase:
+        """Record how the run ends (``stop_reason`` kept when ``None``): the ``end`` step
+        follows, whatever the step that called this returns (see ``_loop.advance``)."""
         if error is not None and self.redact is not None:
             error = self.redact(error)  # it reaches Result.error and exception messages
         self.status, self.error = status, error
         if stop_reason is not None:
             self.stop_reason = stop_reason
-        self.phase = "end"
+        return "end"
+
+    @property
+    def ended(self) -> bool:
+        """``finish`` was called: the next step is ``end``."""
+        return self.status is not None
 
     def cancel(self, mode: Literal["after_turn", "now"]) -> None:
         """Ask the run to stop after the current turn, or at once (call on its loop)."""
@@ -262,64 +267,71 @@ def _tool_specs(
     return tuple(specs)
 
 
-def setup(
-    task: str | None, output: Any, options: dict[str, Any], kernel: Kernel | None
-) -> RunState:
-    """Resolve options into the state of a new run (no I/O)."""
-    model_spec = options.get("model")
-    if model_spec is not None and not isinstance(model_spec, str):
-        model: Model = model_spec  # a Model object (checked by use, not by a slow isinstance)
-    elif kernel is not None:
-        model = kernel.model(model_spec)
-    else:
+def _model(spec: RunSpec, kernel: Kernel | None) -> Model:
+    given = spec.model
+    if given is not None and not isinstance(given, str):
+        return given  # a Model object (checked by use, not by a slow isinstance)
+    if kernel is None:
         raise ValueError("a model name needs a kernel to resolve it")
+    return kernel.model(given)
+
+
+def _tools(spec: RunSpec, kernel: Kernel | None, mode: CompletionMode) -> dict[str, Tool]:
     tools: dict[str, Tool] = {}
-    for t in _adapt_tools(options.get("tools") or (), kernel):
+    for t in _adapt_tools(spec.tools or (), kernel):
         if t.name in tools and tools[t.name] is not t:
             raise ValueError(f"two tools are named {t.name!r}")
         tools[t.name] = t
-    mode = _completion_mode(output, options.get("require_completion"))
     if mode != "off" and COMPLETE in tools:
         raise ValueError(f"a tool may not be named {COMPLETE!r}: it is the completion tool")
-    plan = output_plan(output)
+    return tools
+
+
+def _guardrails(spec: RunSpec, kernel: Kernel | None) -> dict[str, list[Any]]:
     guardrails: dict[str, list[Any]] = {}
-    for g in _adapt_checks(options.get("guardrails") or (), "guardrail", kernel):
+    for g in _adapt_checks(spec.guardrails, "guardrail", kernel):
         if g.stage not in RUN_STAGES:  # never silently inactive: guardrails fail closed
             raise ValueError(
                 f"guardrail {getattr(g, 'name', g)!r} has stage {g.stage!r}; a run checks "
                 f"{', '.join(RUN_STAGES)} (stream guardrails are not implemented yet)"
             )
         guardrails.setdefault(g.stage, []).append(g)
-    run_id = options.get("run_id") or uuid.uuid4().hex
+    return guardrails
+
+
+def setup(spec: RunSpec, kernel: Kernel | None) -> RunState:
+    """Resolve a run's spec into the state of a new run (no I/O)."""
+    model = _model(spec, kernel)
+    mode = _completion_mode(spec.output, spec.require_completion)
+    tools = _tools(spec, kernel, mode)
+    plan = output_plan(spec.output)
+    guardrails = _guardrails(spec, kernel) if spec.guardrails else {}
+    run_id = spec.run_id or uuid.uuid4().hex
     messages, new_from = _messages(
-        task, options.get("instructions"), load_history(options.get("message_history") or ())
+        spec.task, spec.instructions, load_history(spec.message_history or ())
     )
-    settings: ModelSettings = options.get("settings") or DEFAULT_SETTINGS
-    redact = policy_from(options.get("redact"))
+    settings = spec.settings or DEFAULT_SETTINGS
+    redact = policy_from(spec.redact)
     if mode == "required" and settings.tool_choice is None:
         # The run can only end through a call, so ask for one: a model that honours
         # tool_choice then never spends a turn on prose the loop would send back.
         settings = settings.merge(ModelSettings(tool_choice="required"))
     return RunState(
+        spec=spec,
         run_id=run_id,
-        agent=options.get("name"),
-        parent_run_id=options.get("parent_run_id"),
-        task=task,
+        parent_run_id=spec.parent_run_id,
+        task=spec.task,
         model=model,
         plan=plan,
         completion_mode=mode,
         tools=tools,
         params=RequestParams(tools=_tool_specs(tools, plan, mode), settings=settings),
-        verifiers=_adapt_checks(options.get("verifiers") or (), "verifier", kernel),
+        verifiers=_adapt_checks(spec.verifiers, "verifier", kernel) if spec.verifiers else [],
         guardrails=guardrails,
-        limits=effective_limits(options),
-        on_limit=options.get("on_limit", "raise"),
-        raise_on_failure=options.get("raise_on_failure", True),
-        retry_policy=options.get("retry_policy") or DEFAULT_RETRY_POLICY,
-        deps=options.get("deps"),
-        emitter=Emitter(run_id, options.get("name"), options.get("parent_run_id"), redact),
+        limits=effective_limits(spec),
+        retry_policy=spec.retry_policy or DEFAULT_RETRY_POLICY,
+        emitter=Emitter(run_id, spec.name, spec.parent_run_id, redact),
         messages=messages,
         new_from=new_from,
         redact=redact,
-        approver=options.get("approve"),
     )

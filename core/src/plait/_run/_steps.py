@@ -1,9 +1,10 @@
 """The steps of the run loop that talk to the model and run tools.
 
-Each step is one function ``async (RunState) -> Step`` that does its work and sets
-``st.phase`` to the next step: ``start → model → tools | answer → ... → verify →
-output → end`` (see ``_loop.STEPS``). Steps never raise for failures the run can
-report (provider errors, blocks, limits); they record them and move to ``end``.
+Each step is one function ``async (RunState) -> (next phase, Step)``: it does its work
+and returns the phase that follows, ``start → model → tools | answer → ... → verify →
+output → end`` (every transition is listed in ``_loop.STEPS``). Steps never raise for
+failures the run can report (provider errors, blocks, limits); they record them with
+``RunState.finish``, which returns ``"end"``.
 """
 
 from __future__ import annotations
@@ -29,13 +30,13 @@ from ._completion import COMPLETE, parse_completion
 from ._finish import next_turn, on_limit, repair
 from ._model_turn import answered, ask_model
 from ._result import Step
-from ._state import RunState
+from ._state import Phase, RunState
 from ._tools_exec import exhausted_tool, run_tool_calls
 
 __all__ = ["step_answer", "step_model", "step_start", "step_tools"]
 
 
-async def step_start(st: RunState) -> Step:
+async def step_start(st: RunState) -> tuple[Phase, Step]:
     """Announce the run; input guardrails that may not run in parallel run now."""
     st.emitter.emit(
         "run.start",
@@ -47,10 +48,11 @@ async def step_start(st: RunState) -> Step:
         },
     )
     guards = st.guardrails.get("input")
-    st.phase = "model"
     if guards and (st.task is None or any(not getattr(g, "parallel", True) for g in guards)):
         await _check_input(st)
-    return Step("start", 0)
+    if st.status is not None:  # an input guardrail blocked
+        return "end", Step("start", 0)
+    return ("resume" if st.resuming is not None else "model"), Step("start", 0)
 
 
 async def _check_input(st: RunState) -> bool:
@@ -107,7 +109,7 @@ async def _ask_with_input_guard(st: RunState, params: RequestParams) -> ModelRes
 
     async def guard() -> None:
         box["changed"] = await _check_input(st)
-        if st.phase == "end" or box["changed"]:
+        if st.ended or box["changed"]:
             tg.cancel_scope.cancel()  # blocked or rewritten: the answer would be discarded
 
     # the turn's events wait for the guardrails: a blocked input shows no model output
@@ -120,9 +122,9 @@ async def _ask_with_input_guard(st: RunState, params: RequestParams) -> ModelRes
             except ProviderError as err:  # raised after the guardrails had their say
                 box["error"] = err
     finally:
-        blocked = st.phase == "end" or bool(box.get("changed"))
+        blocked = st.ended or bool(box.get("changed"))
         st.emitter.release(_decisions_only if blocked else None)
-    if st.phase == "end":
+    if st.ended:
         return None
     if "error" in box:
         raise box["error"]
@@ -132,12 +134,11 @@ async def _ask_with_input_guard(st: RunState, params: RequestParams) -> ModelRes
     return response
 
 
-async def step_model(st: RunState) -> Step:
+async def step_model(st: RunState) -> tuple[Phase, Step]:
     """Ask the model for the next turn (after checking cancellation and limits)."""
     if st.cancel_requested is not None:
         repair(st, "the run was cancelled")
-        st.finish("cancelled", "cancelled")
-        return Step("model", st.turns)
+        return st.finish("cancelled", "cancelled"), Step("model", st.turns)
     if not st.final_answer and (which := limit_hit(st)) is not None:
         return on_limit(st, which)
     st.turns += 1
@@ -148,20 +149,20 @@ async def step_model(st: RunState) -> Step:
         if "input" in st.guardrails and not st.input_checked:
             response = await _ask_with_input_guard(st, params)
             if response is None:
-                return Step("model", st.turns)
+                return "end", Step("model", st.turns)
         else:
             response = answered(st, await ask_model(st, st.messages, params))
     except ProviderError as err:
         st.exception = err
         st.emitter.emit("error", {"type": type(err).__name__, "message": str(err)})
-        st.finish("failed", "model_error", f"{type(err).__name__}: {err}")
-        return Step("model", st.turns)
+        why = f"{type(err).__name__}: {err}"
+        return st.finish("failed", "model_error", why), Step("model", st.turns)
     st.messages.append(response.message)
     st.finish_reason = response.finish_reason
     if response.finish_reason != "length":
         st.cut_offs = 0
-    st.phase = "tools" if response.message.tool_calls else "answer"
-    return Step("model", st.turns, response=response)
+    phase: Phase = "tools" if response.message.tool_calls else "answer"
+    return phase, Step("model", st.turns, response=response)
 
 
 def _result(c: ToolCall, text: str, error: bool = True) -> ToolResultMessage:
@@ -174,7 +175,7 @@ def _refuse_all(st: RunState, calls: list[ToolCall], why: str) -> list[ToolResul
     return [_result(c, why) for c in calls]
 
 
-async def step_tools(st: RunState) -> Step:
+async def step_tools(st: RunState) -> tuple[Phase, Step]:
     """Run the tool calls of the last turn; a ``complete`` call ends the run."""
     msg = st.messages[-1]
     assert isinstance(msg, AssistantMessage)
@@ -194,22 +195,19 @@ async def step_tools(st: RunState) -> Step:
             return on_limit(st, "tool_calls")
         ran = await run_tool_calls(st, calls)
         results = [r for r in ran if r is not None]
-        if st.phase == "end":  # a guardrail blocked
+        if st.ended:  # a guardrail blocked
             st.messages.extend(results)
             repair(st, "a guardrail blocked the run")
-            return Step("tools", st.turns, tool_results=tuple(results))
-    if done:
-        results.extend(_complete(st, done))
+            return "end", Step("tools", st.turns, tool_results=tuple(results))
+    phase: Phase | None = _complete(st, done, results) if done else None
     st.messages.extend(results)
     step = Step("tools", st.turns, tool_results=tuple(results))
-    if st.phase == "end":
-        return step
-    if st.phase == "tools":
-        if (name := exhausted_tool(st)) is not None:
-            st.finish("failed", "tool_retries", f"tool {name!r} failed beyond its retry budget")
-        else:
-            next_turn(st)
-    return step
+    if phase is not None:
+        return phase, step
+    if (name := exhausted_tool(st)) is not None:
+        why = f"tool {name!r} failed beyond its retry budget"
+        return st.finish("failed", "tool_retries", why), step
+    return next_turn(st), step
 
 
 def _release_tool_choice(st: RunState, calls: list[ToolCall]) -> None:
@@ -231,7 +229,7 @@ CUT_OFF_TURNS = 2
 """Turns in a row whose calls the token limit may cut before the run stops (``length``)."""
 
 
-def _cut_off(st: RunState, calls: list[ToolCall]) -> Step:
+def _cut_off(st: RunState, calls: list[ToolCall]) -> tuple[Phase, Step]:
     """Calls cut off by the token limit are never run; the same cut twice ends the run.
 
     A cut call is not the tool's failure, so no tool's retry budget is charged. The model
@@ -243,74 +241,74 @@ def _cut_off(st: RunState, calls: list[ToolCall]) -> Step:
     results = [_result(c, why) for c in calls]
     st.messages.extend(results)
     step = Step("tools", st.turns, tool_results=tuple(results))
-    if st.cut_offs >= CUT_OFF_TURNS:
-        limit = st.params.settings.max_tokens
-        where = f"max_tokens={limit}" if limit else "the model's max_tokens"
-        st.finish(
-            "failed",
-            "length",
-            f"the model's answer was cut off by the token limit ({where}) {st.cut_offs} "
-            "turns in a row; raise ModelSettings.max_tokens or bound the output's strings "
-            "and arrays",
-        )
-    else:
-        next_turn(st)
-    return step
+    if st.cut_offs < CUT_OFF_TURNS:
+        return next_turn(st), step
+    limit = st.params.settings.max_tokens
+    where = f"max_tokens={limit}" if limit else "the model's max_tokens"
+    why = (
+        f"the model's answer was cut off by the token limit ({where}) {st.cut_offs} turns "
+        "in a row; raise ModelSettings.max_tokens or bound the output's strings and arrays"
+    )
+    return st.finish("failed", "length", why), step
 
 
-def _complete(st: RunState, calls: list[ToolCall]) -> list[ToolResultMessage]:
-    """Validate the first ``complete`` call; the rest are told they were ignored."""
+def _complete(
+    st: RunState, calls: list[ToolCall], results: list[ToolResultMessage]
+) -> Phase | None:
+    """Validate the first ``complete`` call (the rest are told they were ignored) and add
+    the results; the next phase, or ``None`` when the model is asked again."""
     first, *extra = calls
-    results = [_result(c, "Ignored: `complete` may be called once.") for c in extra]
     parsed = parse_completion(first.arguments, st.plan)
     if isinstance(parsed, str):
-        results.insert(0, _result(first, parsed))
+        results.append(_result(first, parsed))
+        results.extend(_result(c, "Ignored: `complete` may be called once.") for c in extra)
         st.output_retries += 1
         if st.output_retries > st.limits.output_retries:  # say what was wrong, no values
             why = parsed.removesuffix(f"\nCall `{COMPLETE}` again with a valid result.")
-            st.finish("failed", "output_retries", f"the completion stayed invalid: {why}")
-        return results
+            return st.finish("failed", "output_retries", f"the completion stayed invalid: {why}")
+        return None
     completion, output = parsed
-    results.insert(0, _result(first, "Completed.", error=False))
+    results.append(_result(first, "Completed.", error=False))
+    results.extend(_result(c, "Ignored: `complete` may be called once.") for c in extra)
     st.completion, st.output = completion, output
     if not st.final_answer:  # after a limit, the stop reason stays the limit
         st.stop_reason = "completion"
     st.emitter.emit("completion", {"status": completion.status, "summary": completion.summary})
     if completion.status == "failed":
-        st.finish("failed", "completion", completion.summary or "the model reported failure")
-    else:
-        st.outcome = "success"
-        st.phase = "verify"
-    return results
+        return st.finish("failed", "completion", completion.summary or "the model reported failure")
+    st.outcome = "success"
+    return "verify"
 
 
-async def step_answer(st: RunState) -> Step:
+async def step_answer(st: RunState) -> tuple[Phase, Step]:
     """The model answered in text: accept it, or ask for the completion tool."""
     msg = st.messages[-1]
     assert isinstance(msg, AssistantMessage)
+    step = Step("answer", st.turns)
     if msg.refusal and not msg.text:
-        st.finish("failed", "refusal", msg.refusal)
-        return Step("answer", st.turns)
+        return st.finish("failed", "refusal", msg.refusal), step
     if st.completion_mode == "required":
-        st.output_retries += 1
-        if st.final_answer:
-            st.finish("incomplete")
-        elif st.output_retries > st.limits.output_retries:
-            st.finish("failed", "output_retries", "the model never called `complete`")
-        else:
-            st.messages.append(
-                UserMessage(
-                    content=(
-                        f"Finish by calling the `{COMPLETE}` tool with status, summary, result and "
-                        "evidence; the result must match its schema."
-                    )
-                )
-            )
-            next_turn(st)
-        return Step("answer", st.turns)
+        return _ask_for_completion(st), step
     st.output = msg.text if st.plan.is_text else None
     st.outcome = "skipped" if st.completion_mode == "optional" else "success"
     if st.stop_reason is None:
         st.stop_reason = "answer"
-    st.phase = "verify" if st.outcome == "success" else "output"
-    return Step("answer", st.turns)
+    return ("verify" if st.outcome == "success" else "output"), step
+
+
+def _ask_for_completion(st: RunState) -> Phase:
+    """A text answer where only the completion tool ends the run: ask for it."""
+    st.output_retries += 1
+    if st.final_answer:
+        return st.finish("incomplete")
+    if st.output_retries > st.limits.output_retries:
+        return st.finish("failed", "output_retries", "the model never called `complete`")
+    st.messages.append(
+        UserMessage(
+            content=(
+                f"Finish by calling the `{COMPLETE}` tool with status, summary, result and "
+                "evidence; the result must match its schema."
+            )
+        )
+    )
+    return next_turn(st)

@@ -169,7 +169,7 @@ class _Batch:
                 guards[done:], "tool_call", subject, st.context(c.id)
             )
             st.record(decisions)
-            if not (action == "block" and value.action == "ask" and st.approver is not None):
+            if not (action == "block" and value.action == "ask" and st.spec.approve is not None):
                 break
             self.asked.setdefault(i, value)  # the approver decides (in ``run``)
             for d in decisions[:-1]:  # redactions and replacements before the ``ask``
@@ -275,7 +275,7 @@ class _Batch:
     ) -> dict[str, Any] | None:
         """Ask the run's approver; the approved arguments, or ``None`` (told to the model)."""
         st, c = self.st, self.calls[i]
-        if st.approver is None:
+        if st.spec.approve is None:
             self.error(i, f"Tool {c.name!r} requires approval, which was not given.")
             return None
         try:
@@ -290,14 +290,14 @@ class _Batch:
             arguments,
             reason=(asked.reason if asked is not None else None) or "the tool requires approval",
             guardrail=asked.guardrail if asked is not None else None,
-            agent=st.agent,
+            agent=st.spec.name,
         )
         emit = st.emitter.emit
         emit(
             "approval.request",
             {"id": c.id, "name": c.name, "arguments": arguments, "reason": request.reason},
         )
-        answer = await ask_approver(st.approver, request)
+        answer = await ask_approver(st.spec.approve, request)
         emit(
             "approval.decision",
             {"id": c.id, "name": c.name, "approved": answer.approved, "reason": answer.reason},
