@@ -27,10 +27,11 @@ BLOCK = re.compile(r'^```\w+ title="([^"]+)"\n(.*?)^```$', re.MULTILINE | re.DOT
 
 
 def doc_files(doc: Path) -> dict[str, str]:
-    """Every titled code block of ``doc``, blocks with the same title joined in order."""
+    """Every titled code block of ``doc``; blocks with the same title are joined in order,
+    two blank lines apart (as between a module's classes)."""
     files: dict[str, str] = {}
     for path, text in BLOCK.findall(doc.read_text()):
-        files[path] = files.get(path, "") + text
+        files[path] = f"{files[path]}\n\n{text}" if path in files else text
     return files
 
 
@@ -75,17 +76,24 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+PACKAGES = ("plait-echo", "plait-acme", "plait-house")
+
+
 def test_the_doc_holds_complete_packages() -> None:
     files = doc_files(WRITING)
-    for package in ("plait-echo", "plait-house"):
+    for package in PACKAGES:
         assert f"{package}/pyproject.toml" in files
         assert any(p.startswith(f"{package}/tests/") for p in files)
     assert "plait-echo/src/plait_echo/model.py" in files
+    assert "plait-acme/src/plait_acme/model.py" in files
+    assert "ProviderConformance" in files["plait-acme/tests/test_conformance.py"]
     for text in files.values():
         assert not re.search(r"^\s*(from|import) plait\._", text, re.MULTILINE), text
 
 
-@pytest.mark.parametrize(("package", "passed"), [("plait-echo", 13), ("plait-house", 22)])
+@pytest.mark.parametrize(
+    ("package", "passed"), [("plait-echo", 13), ("plait-acme", 50), ("plait-house", 22)]
+)
 def test_doc_plugin_passes_its_conformance_kit(built: Path, package: str, passed: int) -> None:
     folder = built / package
     result = run_pytest(folder, [str(built / "site"), install(built / "site", folder)])
@@ -97,11 +105,12 @@ def test_doc_plugin_passes_its_conformance_kit(built: Path, package: str, passed
 
 def test_installed_doc_plugins_are_listed(built: Path) -> None:
     site = built / "site"
-    paths = [str(site), *(install(site, built / p) for p in ("plait-echo", "plait-house"))]
+    paths = [str(site), *(install(site, built / p) for p in PACKAGES)]
     env = {"PYTHONPATH": os.pathsep.join(paths)}
     listed = run_plait(site, "models", "--json", env=env, cwd=built)
     rows = {row["provider"]: row for row in json.loads(listed.stdout or "[]")}
     assert rows["echo"]["models"] == ["echo:default", "echo:down"], listed.stderr
+    assert rows["acme"]["models"] == ["acme:large", "acme:small"], listed.stderr
     plugins = run_plait(site, "plugins", "--json", env=env, cwd=built)
     house = {row["name"]: row for row in json.loads(plugins.stdout or "[]")}["house"]
     assert house["status"] == "loaded", house

@@ -6,10 +6,11 @@ Fixtures (auto-registered through ``pytest11``): ``plait_kernel``, ``plait_entry
 
 Conformance kits, one per kind a plugin ships (a test class to subclass; see
 docs/plugins/conformance.md): ``ModelConformance`` (any provider, no network),
-``ProviderConformance`` (HTTP providers, with ``WireAdapter``, ``CONFORMANCE_KEY`` and
-``LoopbackServer`` / ``Reply``, a scripted HTTP server), ``ToolConformance``,
-``ToolsetConformance``, ``VerifierConformance``, ``GuardrailConformance``,
-``EventHandlerConformance``, ``ExecutorConformance`` and ``StoreConformance``.
+``ProviderConformance`` (HTTP providers, with ``WireAdapter``, ``ErrorKind``,
+``CONFORMANCE_KEY`` and ``LoopbackServer`` / ``Reply``, a scripted HTTP server),
+``ToolConformance``, ``ToolsetConformance``, ``VerifierConformance``,
+``GuardrailConformance``, ``EventHandlerConformance``, ``ExecutorConformance`` and
+``StoreConformance``.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ if TYPE_CHECKING:  # what the lazy names below are, for type checkers
     from ._runtime_kits import EventHandlerConformance, ExecutorConformance, sample_events
     from .conformance import (
         CONFORMANCE_KEY,
+        ErrorKind,
         ModelConformance,
         ProviderConformance,
         WireAdapter,
@@ -39,6 +41,7 @@ if TYPE_CHECKING:  # what the lazy names below are, for type checkers
 # Conformance kits import pytest (and anyio's network layer): loaded on first use.
 _LAZY = {
     "CONFORMANCE_KEY": "conformance",
+    "ErrorKind": "conformance",
     "EventHandlerConformance": "_runtime_kits",
     "ExecutorConformance": "_runtime_kits",
     "GuardrailConformance": "_kits",
@@ -66,6 +69,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "CONFORMANCE_KEY",
+    "ErrorKind",
     "EventHandlerConformance",
     "ExecutorConformance",
     "FakeDistribution",

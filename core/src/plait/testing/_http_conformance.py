@@ -1,8 +1,8 @@
 """``ProviderConformance``: the wire and fault suite of an HTTP provider, on a loopback server.
 
 A plugin subclasses it and provides ``make_model`` (``base_url -> Model``, using
-``CONFORMANCE_KEY`` as the API key) and ``wire`` (a ``WireAdapter`` rendering canned
-answers in the plugin's format); optionally ``provider`` to run the provider checks too.
+``CONFORMANCE_KEY`` as the API key), ``wire`` (a ``WireAdapter`` rendering canned
+answers in the plugin's format) and ``provider`` (for the provider checks).
 It checks text, streaming deltas, parallel tool calls, structured output, usage, every
 class of the provider error tree (HTTP status, error inside a 200 stream, cut and
 malformed streams, connection refused and reset), retries through the kernel, deadlines,
@@ -11,8 +11,9 @@ cancellation and that the API key never leaks. See docs/plugins/conformance.md.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
 
 import anyio
 import pytest
@@ -29,7 +30,7 @@ from plait._errors import (
 from plait._messages import ResponseDone, TextDelta, ToolCallDelta
 from plait._retry import RetryPolicy, request_with_retry, stream_with_retry
 
-from ._loopback import LoopbackServer, Reply
+from ._loopback import LoopbackServer, RecordedRequest, Reply
 from ._provider_checks import ProviderChecks
 from ._wire import (
     CALLS,
@@ -42,7 +43,6 @@ from ._wire import (
     TOOLS,
     ErrorKind,
     WireAdapter,
-    _ask,
     _collect,
     _free_port,
     _no_sleep,
@@ -50,6 +50,65 @@ from ._wire import (
 )
 
 __all__ = ["ProviderConformance"]
+
+MakeModel = Callable[[str], Model]
+Ask = Callable[[Model], Awaitable[Any]]
+"""What a test does with the model under test."""
+E = TypeVar("E", bound=ProviderError)
+
+
+def _asking(params: RequestParams | None = None, *, stream: bool = False) -> Ask:
+    """Ask once: ``request`` gives the response, ``stream`` the list of events."""
+    params = params or RequestParams()
+    if stream:
+        return lambda model: _collect(model, params)
+    return lambda model: model.request(MESSAGES, params)
+
+
+def _streaming(seen: list[Any], **options: Any) -> Ask:
+    """Consume ``stream_with_retry`` (``options``: its keywords), keeping events in ``seen``."""
+
+    async def consume(model: Model) -> None:
+        async for event in stream_with_retry(model, MESSAGES, RequestParams(), **options):
+            seen.append(event)
+
+    return consume
+
+
+def _shown(events: list[Any]) -> str:
+    """The text the ``TextDelta`` events showed."""
+    return "".join(e.text for e in events if isinstance(e, TextDelta))
+
+
+@asynccontextmanager
+async def _serving(
+    make_model: MakeModel, *replies: Reply, repeat_last: bool = False
+) -> AsyncIterator[tuple[Model, list[RecordedRequest]]]:
+    """A model talking to a loopback server that plays ``replies``; closed on exit."""
+    async with LoopbackServer(list(replies), repeat_last=repeat_last) as srv:
+        model = make_model(srv.base_url)
+        try:
+            yield model, srv.requests
+        finally:
+            await model.aclose()
+
+
+async def _answer(
+    make_model: MakeModel, ask: Ask, *replies: Reply, repeat_last: bool = False
+) -> tuple[Any, list[RecordedRequest]]:
+    """What ``ask`` returned while the server played ``replies``, and what it received."""
+    async with _serving(make_model, *replies, repeat_last=repeat_last) as (model, requests):
+        return await ask(model), requests
+
+
+async def _failure(
+    make_model: MakeModel, ask: Ask, *replies: Reply, expected: type[E]
+) -> tuple[E, list[RecordedRequest]]:
+    """The ``expected`` error ``ask`` raised while the server played ``replies``."""
+    async with _serving(make_model, *replies) as (model, requests):
+        with pytest.raises(expected) as info:
+            await ask(model)
+    return info.value, requests
 
 
 @pytest.mark.anyio
@@ -63,37 +122,25 @@ class ProviderConformance(ProviderChecks):
         return "asyncio"
 
     @pytest.fixture
-    def make_model(self) -> Callable[[str], Model]:
+    def make_model(self) -> MakeModel:
         raise NotImplementedError("provide a make_model fixture: base_url -> Model")
 
     @pytest.fixture
     def wire(self) -> WireAdapter:
         raise NotImplementedError("provide a wire fixture returning a WireAdapter")
 
-    async def test_text(self, make_model: Callable[[str], Model], wire: WireAdapter) -> None:
-        async with LoopbackServer(
-            [wire.text(TEXT, stream=False, input_tokens=11, output_tokens=9)]
-        ) as srv:
-            model = make_model(srv.base_url)
-            try:
-                response = await model.request(MESSAGES, RequestParams())
-            finally:
-                await model.aclose()
+    async def test_text(self, make_model: MakeModel, wire: WireAdapter) -> None:
+        reply = wire.text(TEXT, stream=False, input_tokens=11, output_tokens=9)
+        response, requests = await _answer(make_model, _asking(), reply)
         assert response.message.text == TEXT
         assert response.finish_reason == "stop"
         assert (response.usage.input_tokens, response.usage.output_tokens) == (11, 9)
-        assert len(srv.requests) == 1
-        assert srv.requests[0].method == "POST"
+        assert len(requests) == 1
+        assert requests[0].method == "POST"
 
-    async def test_stream_text(self, make_model: Callable[[str], Model], wire: WireAdapter) -> None:
-        async with LoopbackServer(
-            [wire.text(TEXT, stream=True, input_tokens=11, output_tokens=9)]
-        ) as srv:
-            model = make_model(srv.base_url)
-            try:
-                events = await _collect(model, RequestParams())
-            finally:
-                await model.aclose()
+    async def test_stream_text(self, make_model: MakeModel, wire: WireAdapter) -> None:
+        reply = wire.text(TEXT, stream=True, input_tokens=11, output_tokens=9)
+        events, _ = await _answer(make_model, _asking(stream=True), reply)
         deltas = [e.text for e in events if isinstance(e, TextDelta)]
         assert len(deltas) >= 2, "text must arrive as several deltas"
         assert "".join(deltas) == TEXT
@@ -104,41 +151,28 @@ class ProviderConformance(ProviderChecks):
 
     @pytest.mark.parametrize("stream", [False, True])
     async def test_parallel_tool_calls(
-        self, make_model: Callable[[str], Model], wire: WireAdapter, stream: bool
+        self, make_model: MakeModel, wire: WireAdapter, stream: bool
     ) -> None:
         reply = wire.tool_calls(CALLS, stream=stream, input_tokens=20, output_tokens=12)
-        async with LoopbackServer([reply]) as srv:
-            model = make_model(srv.base_url)
-            try:
-                params = RequestParams(tools=TOOLS)
-                if stream:
-                    events = await _collect(model, params)
-                    pieces = [e for e in events if isinstance(e, ToolCallDelta)]
-                    assert {e.index for e in pieces} == {0, 1}
-                    response = events[-1].response
-                else:
-                    response = await model.request(MESSAGES, params)
-            finally:
-                await model.aclose()
-        got = [(c.id, c.name, c.parsed_arguments()) for c in response.message.tool_calls]
+        ask = _asking(RequestParams(tools=TOOLS), stream=stream)
+        answer, requests = await _answer(make_model, ask, reply)
+        if stream:
+            pieces = [e for e in answer if isinstance(e, ToolCallDelta)]
+            assert {e.index for e in pieces} == {0, 1}
+            answer = answer[-1].response
+        got = [(c.id, c.name, c.parsed_arguments()) for c in answer.message.tool_calls]
         assert got == [(c.id, c.name, c.parsed_arguments()) for c in CALLS]
-        assert response.finish_reason == "tool_calls"
-        assert sorted(wire.tool_names(srv.requests[0].json())) == ["get_time", "get_weather"]
+        assert answer.finish_reason == "tool_calls"
+        assert sorted(wire.tool_names(requests[0].json())) == ["get_time", "get_weather"]
 
     async def test_structured_output_is_requested(
-        self, make_model: Callable[[str], Model], wire: WireAdapter
+        self, make_model: MakeModel, wire: WireAdapter
     ) -> None:
         answer = '{"city": "Paris", "celsius": 21}'
-        async with LoopbackServer(
-            [wire.text(answer, stream=False, input_tokens=1, output_tokens=1)]
-        ) as srv:
-            model = make_model(srv.base_url)
-            try:
-                response = await model.request(MESSAGES, RequestParams(output=OUTPUT))
-            finally:
-                await model.aclose()
+        reply = wire.text(answer, stream=False, input_tokens=1, output_tokens=1)
+        response, requests = await _answer(make_model, _asking(RequestParams(output=OUTPUT)), reply)
         assert response.message.text == answer
-        schema = wire.output_schema(srv.requests[0].json())
+        schema = wire.output_schema(requests[0].json())
         assert schema is not None
         assert dict(schema)["properties"] == OUTPUT.schema["properties"]
 
@@ -146,7 +180,7 @@ class ProviderConformance(ProviderChecks):
     @pytest.mark.parametrize(("status", "kind", "headers", "expected"), ERROR_CASES)
     async def test_http_errors(
         self,
-        make_model: Callable[[str], Model],
+        make_model: MakeModel,
         wire: WireAdapter,
         stream: bool,
         status: int,
@@ -154,74 +188,46 @@ class ProviderConformance(ProviderChecks):
         headers: tuple[tuple[str, str], ...],
         expected: type[ProviderError],
     ) -> None:
-        async with LoopbackServer([wire.error(status, kind, headers)]) as srv:
-            model = make_model(srv.base_url)
-            try:
-                with pytest.raises(ProviderError) as info:
-                    await _ask(model, stream=stream)
-            finally:
-                await model.aclose()
-        assert type(info.value) is expected
-        assert info.value.status_code == status
+        reply = wire.error(status, kind, headers)
+        error, _ = await _failure(make_model, _asking(stream=stream), reply, expected=ProviderError)
+        assert type(error) is expected
+        assert error.status_code == status
         if headers:
-            assert isinstance(info.value, RateLimited)
-            assert info.value.retry_after == (7.0 if headers[0][0] == "retry-after" else 1.5)
-        assert_no_secret(info.value)
+            assert isinstance(error, RateLimited)
+            assert error.retry_after == (7.0 if headers[0][0] == "retry-after" else 1.5)
+        assert_no_secret(error)
 
     @pytest.mark.parametrize(("kind", "expected"), STREAM_ERRORS)
     async def test_error_inside_a_stream(
         self,
-        make_model: Callable[[str], Model],
+        make_model: MakeModel,
         wire: WireAdapter,
         kind: ErrorKind,
         expected: type[ProviderError],
     ) -> None:
-        async with LoopbackServer([wire.stream_error(kind, after_text="Partial answer")]) as srv:
-            model = make_model(srv.base_url)
-            try:
-                with pytest.raises(ProviderError) as info:
-                    await _collect(model, RequestParams())
-            finally:
-                await model.aclose()
-        assert isinstance(info.value, expected)
-        assert info.value.partial == "Partial answer"
-        assert_no_secret(info.value)
+        reply = wire.stream_error(kind, after_text="Partial answer")
+        error, _ = await _failure(make_model, _asking(stream=True), reply, expected=ProviderError)
+        assert isinstance(error, expected)
+        assert error.partial == "Partial answer"
+        assert_no_secret(error)
 
     async def test_truncated_stream_is_incomplete(
-        self, make_model: Callable[[str], Model], wire: WireAdapter
+        self, make_model: MakeModel, wire: WireAdapter
     ) -> None:
-        async with LoopbackServer([wire.truncated_stream("Half of it")]) as srv:
-            model = make_model(srv.base_url)
-            try:
-                with pytest.raises(ProtocolError) as info:
-                    await _collect(model, RequestParams())
-            finally:
-                await model.aclose()
-        assert info.value.partial == "Half of it"
+        reply = wire.truncated_stream("Half of it")
+        error, _ = await _failure(make_model, _asking(stream=True), reply, expected=ProtocolError)
+        assert error.partial == "Half of it"
 
-    async def test_malformed_stream_json(
-        self, make_model: Callable[[str], Model], wire: WireAdapter
-    ) -> None:
-        async with LoopbackServer([wire.malformed_stream()]) as srv:
-            model = make_model(srv.base_url)
-            try:
-                with pytest.raises(ProtocolError):
-                    await _collect(model, RequestParams())
-            finally:
-                await model.aclose()
+    async def test_malformed_stream_json(self, make_model: MakeModel, wire: WireAdapter) -> None:
+        reply = wire.malformed_stream()
+        await _failure(make_model, _asking(stream=True), reply, expected=ProtocolError)
 
     async def test_empty_answer_is_a_protocol_error(
-        self, make_model: Callable[[str], Model], wire: WireAdapter
+        self, make_model: MakeModel, wire: WireAdapter
     ) -> None:
-        async with LoopbackServer([wire.empty()]) as srv:
-            model = make_model(srv.base_url)
-            try:
-                with pytest.raises(ProtocolError):
-                    await model.request(MESSAGES, RequestParams())
-            finally:
-                await model.aclose()
+        await _failure(make_model, _asking(), wire.empty(), expected=ProtocolError)
 
-    async def test_connection_refused(self, make_model: Callable[[str], Model]) -> None:
+    async def test_connection_refused(self, make_model: MakeModel) -> None:
         model = make_model(f"http://127.0.0.1:{_free_port()}")
         try:
             with pytest.raises(ConnectionFailed) as info:
@@ -235,107 +241,74 @@ class ProviderConformance(ProviderChecks):
         assert_no_secret(info.value)
 
     async def test_reset_mid_stream_keeps_partial_and_is_not_retried(
-        self, make_model: Callable[[str], Model], wire: WireAdapter
+        self, make_model: MakeModel, wire: WireAdapter
     ) -> None:
         full = wire.text(TEXT, stream=True, input_tokens=1, output_tokens=1)
         cut = Reply(
             full.status, full.headers, full.chunks, reset_after=max(2, len(full.chunks) // 2)
         )
-        async with LoopbackServer([cut, full]) as srv:
-            model = make_model(srv.base_url)
-            seen: list[Any] = []
-
-            async def consume() -> None:
-                async for event in stream_with_retry(
-                    model, MESSAGES, RequestParams(), sleep=_no_sleep
-                ):
-                    seen.append(event)
-
-            try:
-                with pytest.raises(ProviderError) as info:
-                    await consume()
-            finally:
-                await model.aclose()
-        assert isinstance(info.value, ConnectionFailed | ProtocolError)
-        assert len(srv.requests) == 1, "a stream that showed output must not be retried"
-        shown = "".join(e.text for e in seen if isinstance(e, TextDelta))
-        assert info.value.partial == shown
-        assert TEXT.startswith(shown)
+        seen: list[Any] = []
+        ask = _streaming(seen, sleep=_no_sleep)
+        error, requests = await _failure(make_model, ask, cut, full, expected=ProviderError)
+        assert isinstance(error, ConnectionFailed | ProtocolError)
+        assert len(requests) == 1, "a stream that showed output must not be retried"
+        assert error.partial == _shown(seen)
+        assert TEXT.startswith(_shown(seen))
 
     async def test_kernel_retries_transient_errors(
-        self, make_model: Callable[[str], Model], wire: WireAdapter
+        self, make_model: MakeModel, wire: WireAdapter
     ) -> None:
         replies = [
             wire.error(503, "overloaded"),
             wire.error(429, "rate_limit", (("retry-after-ms", "1"),)),
             wire.text(TEXT, stream=False, input_tokens=1, output_tokens=1),
         ]
-        async with LoopbackServer(replies) as srv:
-            model = make_model(srv.base_url)
-            try:
-                response = await request_with_retry(
-                    model,
-                    MESSAGES,
-                    RequestParams(),
-                    policy=RetryPolicy(attempts=3),
-                    sleep=_no_sleep,
-                )
-            finally:
-                await model.aclose()
+
+        async def ask(model: Model) -> Any:
+            policy = RetryPolicy(attempts=3)
+            return await request_with_retry(
+                model, MESSAGES, RequestParams(), policy=policy, sleep=_no_sleep
+            )
+
+        response, requests = await _answer(make_model, ask, *replies)
         assert response.message.text == TEXT
-        assert len(srv.requests) == 3
+        assert len(requests) == 3
 
     async def test_kernel_never_retries_rejections(
-        self, make_model: Callable[[str], Model], wire: WireAdapter
+        self, make_model: MakeModel, wire: WireAdapter
     ) -> None:
         replies = [
             wire.error(400, "invalid_request"),
             wire.text(TEXT, stream=False, input_tokens=1, output_tokens=1),
         ]
-        async with LoopbackServer(replies) as srv:
-            model = make_model(srv.base_url)
-            try:
-                with pytest.raises(Rejected):
-                    await request_with_retry(model, MESSAGES, RequestParams(), sleep=_no_sleep)
-            finally:
-                await model.aclose()
-        assert len(srv.requests) == 1
 
-    async def test_deadline(self, make_model: Callable[[str], Model]) -> None:
-        async with LoopbackServer([Reply.hanging()]) as srv:
-            model = make_model(srv.base_url)
-            try:
-                with anyio.fail_after(10), pytest.raises(RequestTimeout):
-                    await request_with_retry(model, MESSAGES, RequestParams(), deadline=0.3)
-            finally:
-                await model.aclose()
+        async def ask(model: Model) -> Any:
+            return await request_with_retry(model, MESSAGES, RequestParams(), sleep=_no_sleep)
+
+        _, requests = await _failure(make_model, ask, *replies, expected=Rejected)
+        assert len(requests) == 1
+
+    async def test_deadline(self, make_model: MakeModel) -> None:
+        async def ask(model: Model) -> Any:
+            with anyio.fail_after(10):
+                return await request_with_retry(model, MESSAGES, RequestParams(), deadline=0.3)
+
+        await _failure(make_model, ask, Reply.hanging(), expected=RequestTimeout)
 
     async def test_deadline_cuts_a_stalled_stream(
-        self, make_model: Callable[[str], Model], wire: WireAdapter
+        self, make_model: MakeModel, wire: WireAdapter
     ) -> None:
         full = wire.text(TEXT, stream=True, input_tokens=1, output_tokens=1)
         stalled = Reply(full.status, full.headers, full.chunks, stall_after=3)
-        async with LoopbackServer([stalled]) as srv:
-            model = make_model(srv.base_url)
-            seen: list[Any] = []
-
-            async def consume() -> None:
-                async for event in stream_with_retry(
-                    model, MESSAGES, RequestParams(), deadline=0.5
-                ):
-                    seen.append(event)
-
-            try:
-                with anyio.fail_after(10), pytest.raises(RequestTimeout) as info:
-                    await consume()
-            finally:
-                await model.aclose()
-        shown = "".join(e.text for e in seen if isinstance(e, TextDelta))
-        assert shown, "the first chunks arrived before the stall"
-        assert info.value.partial == shown
+        seen: list[Any] = []
+        ask = _streaming(seen, deadline=0.5)
+        with anyio.fail_after(10):
+            error, _ = await _failure(make_model, ask, stalled, expected=RequestTimeout)
+        assert _shown(seen), "the first chunks arrived before the stall"
+        assert error.partial == _shown(seen)
 
     async def test_cancellation_is_prompt_and_leaves_the_model_usable(
-        self, make_model: Callable[[str], Model], wire: WireAdapter
+        self, make_model: MakeModel, wire: WireAdapter
     ) -> None:
         slow = wire.text(TEXT, stream=True, input_tokens=1, output_tokens=1)
         slow = Reply(slow.status, slow.headers, slow.chunks, delay=0.2)
@@ -344,54 +317,48 @@ class ProviderConformance(ProviderChecks):
             slow,
             wire.text(TEXT, stream=False, input_tokens=1, output_tokens=1),
         ]
-        async with LoopbackServer(replies) as srv:
-            model = make_model(srv.base_url)
-            try:
-                start = anyio.current_time()
-                with anyio.move_on_after(0.2) as scope:
-                    await model.request(MESSAGES, RequestParams())
-                assert scope.cancelled_caught
-                with anyio.move_on_after(0.3) as scope:
-                    async for _ in model.stream(MESSAGES, RequestParams()):
-                        pass
-                assert scope.cancelled_caught
-                assert anyio.current_time() - start < 5
-                response = await model.request(MESSAGES, RequestParams())
-                assert response.message.text == TEXT
-            finally:
-                await model.aclose()
-                await model.aclose()  # idempotent
+
+        async def ask(model: Model) -> None:
+            start = anyio.current_time()
+            with anyio.move_on_after(0.2) as scope:
+                await model.request(MESSAGES, RequestParams())
+            assert scope.cancelled_caught
+            with anyio.move_on_after(0.3) as scope:
+                async for _ in model.stream(MESSAGES, RequestParams()):
+                    pass
+            assert scope.cancelled_caught
+            assert anyio.current_time() - start < 5
+            response = await model.request(MESSAGES, RequestParams())
+            assert response.message.text == TEXT
+            await model.aclose()  # and once more on the way out: idempotent
+
+        await _answer(make_model, ask, *replies)
 
     async def test_many_concurrent_requests_share_the_pool(
-        self, make_model: Callable[[str], Model], wire: WireAdapter
+        self, make_model: MakeModel, wire: WireAdapter
     ) -> None:
         reply = wire.text(TEXT, stream=False, input_tokens=1, output_tokens=1)
-        async with LoopbackServer([reply], repeat_last=True) as srv:
-            model = make_model(srv.base_url)
+
+        async def fifty(model: Model) -> list[str]:
             texts: list[str] = []
 
             async def one() -> None:
                 texts.append((await model.request(MESSAGES, RequestParams())).message.text)
 
-            try:
-                async with anyio.create_task_group() as tg:
-                    for _ in range(50):
-                        tg.start_soon(one)
-            finally:
-                await model.aclose()
+            async with anyio.create_task_group() as tg:
+                for _ in range(50):
+                    tg.start_soon(one)
+            return texts
+
+        texts, _ = await _answer(make_model, fifty, reply, repeat_last=True)
         assert texts == [TEXT] * 50
 
     async def test_key_is_sent_but_never_shown(
-        self, make_model: Callable[[str], Model], wire: WireAdapter
+        self, make_model: MakeModel, wire: WireAdapter
     ) -> None:
-        async with LoopbackServer(
-            [wire.text(TEXT, stream=False, input_tokens=1, output_tokens=1)]
-        ) as srv:
-            model = make_model(srv.base_url)
-            try:
-                response = await model.request(MESSAGES, RequestParams())
-            finally:
-                await model.aclose()
-        assert CONFORMANCE_KEY in " ".join(srv.requests[0].headers.values())
+        reply = wire.text(TEXT, stream=False, input_tokens=1, output_tokens=1)
+        async with _serving(make_model, reply) as (model, requests):
+            response = await model.request(MESSAGES, RequestParams())
+        assert CONFORMANCE_KEY in " ".join(requests[0].headers.values())
         assert CONFORMANCE_KEY not in repr(model)
         assert CONFORMANCE_KEY not in response.model_dump_json()

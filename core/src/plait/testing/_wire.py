@@ -143,12 +143,6 @@ async def _collect(model: Model, params: RequestParams) -> list[Any]:
     return [event async for event in model.stream(MESSAGES, params)]
 
 
-async def _ask(model: Model, *, stream: bool) -> Any:
-    if stream:
-        return await _collect(model, RequestParams())
-    return await model.request(MESSAGES, RequestParams())
-
-
 async def _no_sleep(seconds: float) -> None:
     await anyio.lowlevel.checkpoint()
 

@@ -4,7 +4,7 @@
   answers in this process (fixtures ``provider``, ``model_id``, optional
   ``failing_model_id``).
 - ``ProviderConformance``: the wire and fault suite of an HTTP provider against a loopback
-  server (fixtures ``make_model``, ``wire``, optional ``provider``).
+  server (fixtures ``provider``, ``make_model``, ``wire``).
 
 Both check the provider object (``ProviderChecks``): ``models()`` lists ids *without* the
 provider prefix, ``model(id)`` returns a ``Model``, the kernel resolves and lists it.
