@@ -10,19 +10,20 @@ from typing import Any
 
 import httpx
 
-from plait._contracts import RequestParams, ToolSpec
-from plait._messages import (
+from plait.provider import (
     Message,
     ModelResponse,
+    ModelSettings,
+    RequestParams,
     ResponseDone,
     SystemMessage,
     TextDelta,
     ThinkingDelta,
     ToolCallDelta,
     ToolResultMessage,
+    ToolSpec,
     UserMessage,
 )
-from plait._settings import ModelSettings
 from plait_anthropic.provider import AnthropicProvider
 from plait_anthropic.response import response_from_blocks
 

@@ -8,8 +8,7 @@ from typing import Any
 
 import httpx
 
-from plait._contracts import RequestParams
-from plait._messages import ModelResponse, ResponseDone, StreamEvent, UserMessage
+from plait.provider import ModelResponse, RequestParams, ResponseDone, StreamEvent, UserMessage
 from plait_anthropic.provider import AnthropicProvider
 
 KEY = "sk-ant-api03-SECRETSECRETSECRET0123456789"

@@ -1,4 +1,4 @@
-"""plait-anthropic passes plait's provider conformance suite (``plait.testing.conformance``)."""
+"""plait-anthropic passes plait's provider conformance suite (``plait.testing``)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,8 @@ from typing import Any
 
 import pytest
 
-from plait._contracts import Model
-from plait._messages import ToolCall
-from plait.testing._loopback import Reply
-from plait.testing.conformance import CONFORMANCE_KEY, ErrorKind, ProviderConformance
+from plait.provider import Model, ToolCall
+from plait.testing import CONFORMANCE_KEY, ErrorKind, ProviderConformance, Reply
 from plait_anthropic.provider import AnthropicProvider
 
 ERROR_TYPES: Mapping[ErrorKind, tuple[str, str]] = {

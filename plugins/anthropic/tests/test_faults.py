@@ -12,8 +12,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from plait._contracts import RequestParams
-from plait._errors import (
+from plait.provider import (
     AuthenticationFailed,
     ConnectionFailed,
     ContextWindowExceeded,
@@ -23,10 +22,13 @@ from plait._errors import (
     QuotaExceeded,
     RateLimited,
     Rejected,
+    RequestParams,
+    ResponseDone,
     ServerError,
+    StreamEvent,
+    TextDelta,
     Unavailable,
 )
-from plait._messages import ResponseDone, StreamEvent, TextDelta
 
 from ._wire_helpers import (
     ASK,

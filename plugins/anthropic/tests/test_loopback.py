@@ -13,10 +13,8 @@ from typing import Any
 import anyio
 import pytest
 
-from plait._contracts import RequestParams
-from plait._errors import ConnectionFailed
-from plait._messages import ResponseDone, TextDelta, UserMessage
-from plait.testing._loopback import LoopbackServer, Reply
+from plait.provider import ConnectionFailed, RequestParams, ResponseDone, TextDelta, UserMessage
+from plait.testing import LoopbackServer, Reply
 from plait_anthropic.provider import AnthropicProvider
 
 DATA = (

@@ -10,11 +10,16 @@ from typing import Any
 import httpx
 import pytest
 
-from plait._config import PlaitConfig, ProviderProfile
-from plait._contracts import Model, Provider, RequestParams
-from plait._errors import AuthenticationFailed
-from plait._kernel import Kernel
-from plait._messages import UserMessage
+from plait import Kernel
+from plait.provider import (
+    AuthenticationFailed,
+    Model,
+    PlaitConfig,
+    Provider,
+    ProviderProfile,
+    RequestParams,
+    UserMessage,
+)
 from plait_anthropic.provider import AnthropicProvider
 
 KEY = "sk-ant-api03-TOPSECRET-abcdefghijklmnop"
@@ -137,7 +142,7 @@ async def test_model_options_become_body_defaults_and_settings_win() -> None:
         cache_control={"type": "ephemeral"},
         max_tokens=2000,
     )
-    from plait._settings import ModelSettings
+    from plait.provider import ModelSettings
 
     await model.request(
         [UserMessage(content="hi")], RequestParams(settings=ModelSettings(max_tokens=3000))

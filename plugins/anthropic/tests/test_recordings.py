@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from plait._errors import ProviderError
+from plait.provider import ProviderError
 
 from ._recordings import (
     DATA,

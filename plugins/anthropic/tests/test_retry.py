@@ -1,8 +1,8 @@
-"""plait-anthropic under the kernel's one retry layer (``plait._retry``).
+"""plait-anthropic under the kernel's one retry layer, driven through ``plait.arun``.
 
 The model never retries by itself; these tests show that its errors carry what the
-kernel needs to decide (class, ``retry_after``, ``partial``) and that it behaves under
-deadlines and cancellation.
+kernel needs to decide (class, ``retry_after``, ``partial``) and that runs using it
+behave under retries, deadlines and cancellation.
 """
 
 from __future__ import annotations
@@ -14,10 +14,19 @@ import anyio
 import httpx
 import pytest
 
-from plait._contracts import RequestParams
-from plait._errors import ProtocolError, RateLimited, Rejected, RequestTimeout, Unavailable
-from plait._messages import ResponseDone, TextDelta, UserMessage
-from plait._retry import RetryPolicy, request_with_retry, stream_with_retry
+import plait
+from plait import RetryPolicy
+from plait.provider import (
+    ModelSettings,
+    ProtocolError,
+    ProviderError,
+    RateLimited,
+    Rejected,
+    RequestParams,
+    RequestTimeout,
+    Unavailable,
+    UserMessage,
+)
 from plait_anthropic.provider import AnthropicProvider
 
 ASK = [UserMessage(content="hi")]
@@ -71,23 +80,31 @@ def model_for(script: Any) -> Any:
     )
 
 
-class Sleeper:
-    """Records the waits the retry layer asks for instead of sleeping."""
+FAST = RetryPolicy(base_delay=0.0, jitter=0.0)
+"""The default number of attempts, without the waits (tests must not sleep)."""
 
-    def __init__(self) -> None:
-        self.waits: list[float] = []
 
-    async def __call__(self, seconds: float) -> None:
-        self.waits.append(seconds)
+async def streamed(model: Any) -> tuple[list[str], Any]:
+    """The text a streamed run showed, and its output (or the error it raised).
+
+    The error is caught inside the ``async with``: leaving the block with it would wrap
+    it in the stream's task group's ``ExceptionGroup``.
+    """
+    async with plait.stream("hi", model=model, retry_policy=FAST) as run:
+        shown = [piece async for piece in run.text()]
+        try:
+            return shown, (await run.result()).output
+        except ProviderError as error:
+            return shown, error
 
 
 @pytest.mark.anyio
 async def test_overloaded_is_retried_by_the_kernel() -> None:
     script = Script(overloaded(), httpx.Response(200, json=MESSAGE))
     model = model_for(script)
-    response = await request_with_retry(model, ASK, RequestParams(), sleep=Sleeper())
+    result = await plait.arun("hi", model=model, retry_policy=FAST)
     await model.aclose()
-    assert response.message.text == "fine"
+    assert result.output == "fine"
     assert script.calls == 2
 
 
@@ -98,12 +115,14 @@ async def test_retry_after_is_honoured() -> None:
         headers={"retry-after": "3"},
         json={"type": "error", "error": {"type": "rate_limit_error", "message": "slow"}},
     )
-    script = Script(limited, httpx.Response(200, json=MESSAGE))
-    model = model_for(script)
-    sleeper = Sleeper()
-    await request_with_retry(model, ASK, RequestParams(), sleep=sleeper)
+    model = model_for(Script(limited))
+    with pytest.raises(RateLimited) as info:
+        await model.request(ASK, RequestParams())
     await model.aclose()
-    assert sleeper.waits and sleeper.waits[0] >= 3.0
+    assert info.value.retryable
+    assert info.value.retry_after == 3.0
+    wait = RetryPolicy().delay(1, info.value)
+    assert wait is not None and wait >= 3.0
 
 
 @pytest.mark.anyio
@@ -114,7 +133,7 @@ async def test_rejected_requests_are_not_retried() -> None:
     script = Script(bad)
     model = model_for(script)
     with pytest.raises(Rejected):
-        await request_with_retry(model, ASK, RequestParams(), sleep=Sleeper())
+        await plait.arun("hi", model=model, retry_policy=FAST)
     await model.aclose()
     assert script.calls == 1
 
@@ -123,10 +142,10 @@ async def test_rejected_requests_are_not_retried() -> None:
 async def test_stream_error_before_output_is_retried() -> None:
     script = Script(sse(START, ERROR), sse(START, BLOCK, DELTA, *STOP))
     model = model_for(script)
-    events = [e async for e in stream_with_retry(model, ASK, RequestParams(), sleep=Sleeper())]
+    shown, output = await streamed(model)
     await model.aclose()
-    assert events[0] == TextDelta("Hi")
-    assert isinstance(events[-1], ResponseDone)
+    assert shown == ["Hi"]
+    assert output == "Hi"
     assert script.calls == 2
 
 
@@ -134,17 +153,11 @@ async def test_stream_error_before_output_is_retried() -> None:
 async def test_stream_error_after_output_is_not_retried() -> None:
     script = Script(sse(START, BLOCK, DELTA, ERROR), sse(START, BLOCK, DELTA, *STOP))
     model = model_for(script)
-    seen: list[Any] = []
-
-    async def consume() -> None:
-        async for event in stream_with_retry(model, ASK, RequestParams(), sleep=Sleeper()):
-            seen.append(event)
-
-    with pytest.raises(Unavailable) as info:
-        await consume()
+    shown, error = await streamed(model)
     await model.aclose()
-    assert seen == [TextDelta("Hi")]
-    assert info.value.partial == "Hi"
+    assert shown == ["Hi"]
+    assert isinstance(error, Unavailable)
+    assert error.partial == "Hi"
     assert script.calls == 1
 
 
@@ -152,10 +165,11 @@ async def test_stream_error_after_output_is_not_retried() -> None:
 async def test_cut_stream_after_output_is_incomplete_not_success() -> None:
     script = Script(sse(START, BLOCK, DELTA))
     model = model_for(script)
-    with pytest.raises(ProtocolError) as info:
-        _ = [e async for e in stream_with_retry(model, ASK, RequestParams(), sleep=Sleeper())]
+    shown, error = await streamed(model)
     await model.aclose()
-    assert info.value.partial == "Hi"
+    assert shown == ["Hi"]
+    assert isinstance(error, ProtocolError)
+    assert error.partial == "Hi"
 
 
 @pytest.mark.anyio
@@ -167,8 +181,11 @@ async def test_a_hanging_server_ends_at_the_deadline() -> None:
     model = model_for(hang)
     with anyio.fail_after(5):
         with pytest.raises(RequestTimeout):
-            await request_with_retry(
-                model, ASK, RequestParams(), deadline=0.2, policy=RetryPolicy(attempts=1)
+            await plait.arun(
+                "hi",
+                model=model,
+                settings=ModelSettings(timeout=0.2),
+                retry_policy=RetryPolicy(attempts=1),
             )
     await model.aclose()
 

@@ -10,8 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from plait._contracts import OutputSpec, RequestParams
-from plait._messages import TextDelta, ToolCallDelta
+from plait.provider import OutputSpec, RequestParams, TextDelta, ToolCallDelta
 from plait_anthropic.provider import AnthropicProvider
 
 from ._wire_helpers import (

@@ -7,17 +7,19 @@ from typing import Any
 
 import pytest
 
-from plait._contracts import OutputSpec, RequestParams, ToolSpec
-from plait._messages import (
+from plait.provider import (
     AssistantMessage,
     Message,
+    ModelSettings,
+    OutputSpec,
+    RequestParams,
     SystemMessage,
     Thinking,
     ToolCall,
     ToolResultMessage,
+    ToolSpec,
     UserMessage,
 )
-from plait._settings import ModelSettings
 from plait_anthropic.response import parse_message
 from plait_anthropic.wire import DEFAULT_MAX_TOKENS, build_body
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from plait import Model
-from plait.testing.conformance import CONFORMANCE_KEY, ProviderConformance, WireAdapter
+from plait.testing import CONFORMANCE_KEY, ProviderConformance, WireAdapter
 from plait_openai.provider import OpenAIProvider
 from plait_openai.testing import ChatWire, ResponsesWire
 

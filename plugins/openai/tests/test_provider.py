@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from plait import ConfigError, RequestParams, UserMessage
-from plait._config import PlaitConfig
+from plait.provider import PlaitConfig
 from plait_openai.provider import providers_for
 
 OPENAI_KEY = "sk-openai-0123456789abcdefghijkl"
@@ -100,7 +100,7 @@ def test_hooks_module_is_import_light() -> None:
 
 
 def test_kernel_resolves_profile_models(monkeypatch: pytest.MonkeyPatch) -> None:
-    from plait._kernel import Kernel
+    from plait import Kernel
 
     monkeypatch.setenv("GROQ_API_KEY", GROQ_KEY)
     kernel = Kernel(config(), strict=True)

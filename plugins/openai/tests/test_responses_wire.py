@@ -21,7 +21,7 @@ from plait import (
     ToolSpec,
     UserMessage,
 )
-from plait._http import ServerSentEvent
+from plait.provider import ServerSentEvent
 from plait_openai import responses
 from plait_openai.options import Options
 

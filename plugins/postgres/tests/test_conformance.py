@@ -8,7 +8,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from plait.testing.store_conformance import StoreConformance
+from plait.testing import StoreConformance
 from plait_postgres.store import PostgresStore
 
 

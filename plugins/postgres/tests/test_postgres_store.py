@@ -14,7 +14,7 @@ import psycopg
 import pytest
 
 from plait import ConfigError
-from plait._config import PlaitConfig
+from plait.provider import PlaitConfig
 from plait.store import SCHEMA_VERSION, NewStep, StoreBusy, StoreError, StoreFull
 from plait_postgres import hooks
 from plait_postgres.store import PostgresStore, map_postgres_error, redact_url

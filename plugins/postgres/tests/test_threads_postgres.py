@@ -8,8 +8,7 @@ import anyio
 import pytest
 
 import plait
-from plait import ThreadConflict
-from plait._kernel import Kernel
+from plait import Kernel, ThreadConflict
 from plait.testing import FunctionModel, ScriptedModel, Turn, call, make_kernel
 from plait_postgres import hooks
 

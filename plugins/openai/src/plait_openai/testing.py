@@ -13,8 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from plait import ToolCall
-from plait.testing import Reply
-from plait.testing.conformance import ErrorKind
+from plait.testing import ErrorKind, Reply
 
 __all__ = ["ChatWire", "ResponsesWire", "error_body", "split_text"]
 
