@@ -12,13 +12,22 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ._errors import ConfigError
+from ._settings import Limits
 
-__all__ = ["ENV_VARS", "PlaitConfig", "ProviderProfile", "find_config_file", "load_config"]
+__all__ = [
+    "ENV_VARS",
+    "STACK_ENV_VARS",
+    "PlaitConfig",
+    "ProviderProfile",
+    "StackConfig",
+    "find_config_file",
+    "load_config",
+]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -40,6 +49,38 @@ class ProviderProfile(BaseModel):
     api_key_env: str | None = None
     headers: dict[str, str] = Field(default_factory=dict)
     options: dict[str, Any] = Field(default_factory=dict)
+
+
+Enforceable = Literal["model", "tools", "guardrails", "verifiers", "limits", "redact"]
+
+
+class StackConfig(BaseModel):
+    """``[tool.plait.stack]``: what every run gets, whatever the code passes.
+
+    Names are registered by installed plugins (``plait plugins``). An item kind listed in
+    ``enforce`` cannot be removed or weakened by application code (code may add its own);
+    the others are defaults the code may replace. See docs/guardrails.md.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    tools: tuple[str, ...] = ()
+    guardrails: tuple[str, ...] = ()
+    verifiers: tuple[str, ...] = ()
+    handlers: tuple[str, ...] = ()
+    """Event handlers that must be installed (installed handlers see every run anyway)."""
+    limits: Limits | None = None
+    redact: bool | None = None
+    retry: dict[str, float] | None = None
+    """``plait.RetryPolicy`` fields, e.g. ``{attempts = 5}``."""
+    enforce: tuple[Enforceable, ...] = ()
+
+    @field_validator("tools", "guardrails", "verifiers", "handlers", "enforce", mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(p.strip() for p in value.split(",") if p.strip())
+        return value
 
 
 class PlaitConfig(BaseModel):
@@ -65,6 +106,18 @@ class PlaitConfig(BaseModel):
     """Named hosts for existing protocols."""
     plugin: dict[str, dict[str, Any]] = Field(default_factory=dict)
     """Per-plugin settings: ``[tool.plait.plugin.<name>]``."""
+    stack: StackConfig = Field(default_factory=StackConfig)
+    """What every run gets: ``[tool.plait.stack]`` (see ``StackConfig``)."""
+    profile: str | None = None
+    """The profile in force (``PLAIT_PROFILE``): its keys replace the file's."""
+    profiles: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    """Named variants of this configuration: ``[tool.plait.profiles.<name>]``."""
+    origins: dict[str, str] = Field(default_factory=dict, exclude=True)
+    """Where each key (``stack.<field>`` for the stack) was set; not a setting."""
+    owners: dict[str, str] = Field(default_factory=dict)
+    """Which plugin answers for a name two plugins register: ``"<kind>.<name>"`` (e.g.
+    ``"providers.acme"``) or a bare ``"<name>"`` (every kind) -> plugin or distribution
+    name; ``[tool.plait.owners]``. See docs/plugins/errors.md."""
     source: str | None = Field(default=None, exclude=True)
     """Where the file part came from (for messages); not a setting."""
 
@@ -115,8 +168,18 @@ ENV_VARS: Mapping[str, str] = {
     "PLAIT_STRICT_PLUGINS": "strict_plugins",
     "PLAIT_MODEL": "model",
     "PLAIT_STORE": "store",
+    "PLAIT_PROFILE": "profile",
 }
 """Environment variables and the configuration keys they override."""
+
+STACK_ENV_VARS: Mapping[str, str] = {
+    "PLAIT_TOOLS": "tools",
+    "PLAIT_GUARDRAILS": "guardrails",
+    "PLAIT_VERIFIERS": "verifiers",
+    "PLAIT_HANDLERS": "handlers",
+    "PLAIT_ENFORCE": "enforce",
+}
+"""Environment variables that override one field of ``[tool.plait.stack]`` (comma lists)."""
 
 
 def find_config_file(start: Path | None = None) -> Path | None:
@@ -162,17 +225,18 @@ def _env_settings(environ: Mapping[str, str]) -> dict[str, Any]:
 
 def _validate(values: dict[str, Any], source: str, origin: Mapping[str, str]) -> PlaitConfig:
     try:
-        return PlaitConfig.model_validate({**values, "source": source})
+        return PlaitConfig.model_validate({**values, "source": source, "origins": dict(origin)})
     except ValidationError as exc:
         raise ConfigError(_describe(exc, origin)) from None
 
 
 def _describe(exc: ValidationError, origin: Mapping[str, str]) -> str:
     lines = []
-    allowed = ", ".join(k for k in PlaitConfig.model_fields if k != "source")
+    allowed = ", ".join(k for k in PlaitConfig.model_fields if k not in ("source", "origins"))
     for err in exc.errors():
         key = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        where = origin.get(str(err["loc"][0]) if err["loc"] else "", "configuration")
+        loc = [str(p) for p in err["loc"]]
+        where = origin.get(".".join(loc[:2]), origin.get(loc[0] if loc else "", "configuration"))
         if err["type"] == "extra_forbidden":
             lines.append(f"{where}: unknown key {key!r}; allowed keys: {allowed}")
         else:
@@ -209,4 +273,53 @@ def load_config(
         {key: f"environment variable {var}" for var, key in ENV_VARS.items() if key in env_values}
     )
     origin.update(dict.fromkeys(overrides, "argument"))
-    return _validate({**values, **env_values, **overrides}, source, origin)
+    merged = {**values, **env_values, **overrides}
+    merged = _with_profile(merged, origin)
+    stack = _stack_values(merged, origin, env)
+    if stack:
+        merged["stack"] = stack
+    return _validate(merged, source, origin)
+
+
+def _with_profile(values: dict[str, Any], origin: dict[str, str]) -> dict[str, Any]:
+    """The selected profile's keys over the file's (a profile's stack field by field)."""
+    name = values.get("profile")
+    if not name:
+        return values
+    profiles = values.get("profiles") or {}
+    if not isinstance(profiles, dict) or name not in profiles:
+        known = ", ".join(sorted(profiles)) if isinstance(profiles, dict) else ""
+        where = origin.get("profile", "configuration")
+        raise ConfigError(
+            f"{where}: profile {name!r} is not defined (profiles: {known or 'none'}); "
+            "define it under [tool.plait.profiles.<name>]"
+        )
+    chosen = profiles[name]
+    if not isinstance(chosen, dict):
+        raise ConfigError(f"profile {name!r} must be a table")
+    label = f"profile {name!r} ({origin.get('profiles', 'configuration')})"
+    merged = dict(values)
+    for key, value in chosen.items():
+        if key == "stack" and isinstance(value, dict):
+            base = values.get("stack")
+            merged["stack"] = {**(base if isinstance(base, dict) else {}), **value}
+            origin.update({f"stack.{k}": label for k in value})
+        else:
+            merged[key] = value
+            origin[key] = label
+    return merged
+
+
+def _stack_values(
+    values: dict[str, Any], origin: dict[str, str], env: Mapping[str, str]
+) -> dict[str, Any]:
+    """``[stack]`` with ``PLAIT_GUARDRAILS`` & co. applied; each field's origin noted."""
+    stack = values.get("stack")
+    stack = dict(stack) if isinstance(stack, dict) else {}
+    for key in stack:
+        origin.setdefault(f"stack.{key}", origin.get("stack", "configuration"))
+    for var, key in STACK_ENV_VARS.items():
+        if env.get(var, "") != "":
+            stack[key] = env[var]
+            origin[f"stack.{key}"] = f"environment variable {var}"
+    return stack

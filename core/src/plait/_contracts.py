@@ -237,6 +237,8 @@ class Verdict(BaseModel):
     reason: str | None = None
     verifier: str = ""
     error: str | None = None
+    at: float | None = None
+    """When the run received it (seconds since the epoch); set by the kernel."""
 
 
 @runtime_checkable
@@ -264,6 +266,8 @@ class Decision(BaseModel):
     guardrail: str = ""
     stage: GuardrailStage | None = None
     error: str | None = None
+    at: float | None = None
+    """When the run received it (seconds since the epoch); set by the kernel."""
 
 
 @runtime_checkable

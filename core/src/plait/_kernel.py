@@ -38,8 +38,18 @@ from ._errors import (
     PluginValidationError,
     PluginWarning,
 )
-from ._loader import EntryPointLike, PlaitPluginManager, PluginInfo, load_plugins, register_plugin
-from ._registry import KINDS, Registration, call_each, collect, hook_error
+from ._loader import (
+    EntryPointLike,
+    PlaitPluginManager,
+    PluginConfigConflict,
+    PluginInfo,
+    load_plugins,
+    register_plugin,
+    same_plugin,
+    switch_source,
+)
+from ._registry import KINDS, Registration, call_each, collect, hook_error, owner_table
+from ._stack import Stack
 
 __all__ = ["Kernel"]
 
@@ -79,6 +89,7 @@ class Kernel:
     ) -> None:
         self.config = config if config is not None else load_config()
         self.strict = self.config.strict_plugins if strict is None else strict
+        self._owners = owner_table(self.config)
         self._pm = PlaitPluginManager()
         infos = load_plugins(
             self._pm,
@@ -90,9 +101,13 @@ class Kernel:
         for index, plugin in enumerate(plugins):
             self._add(plugin, index)
         self._registries: dict[str, list[Registration]] = {}
+        self._ambiguous: dict[str, PluginError] = {}  # provider names two plugins claim
         self._maps: dict[str, dict[str, Any]] = {}
         self._handlers: list[EventHandler] | None = None
         self._models: dict[str, Model] = {}
+        self._stack: Stack | None = Stack.from_config(self.config)
+        self._stack_checked = self._stack is None
+        self._provenance: dict[str, Any] | None = None
         # plain functions adapted into tools, kept while the function lives: building a
         # tool's schema costs about 1 ms, far more than a run's own overhead
         self._function_tools: weakref.WeakKeyDictionary[Any, Tool] = weakref.WeakKeyDictionary()
@@ -107,14 +122,18 @@ class Kernel:
         self._infos[name] = info
         register_plugin(self._pm, plugin, info)
 
-    def _raise_failures(self, errors: list[PluginError]) -> None:
+    def _raise_failures(
+        self, errors: Sequence[PluginError], problems: Sequence[PluginError] = ()
+    ) -> None:
+        """Strict: raise failures and problems together. Lenient: raise failures of
+        required plugins, warn about the rest (problems never fail a plugin)."""
         required = set(self.config.required_plugins)
         fatal = [e for e in errors if e.plugin in required]
-        if self.strict and errors:
-            raise PluginErrors(errors)
+        if self.strict and (errors or problems):
+            raise PluginErrors([*errors, *problems])
         if fatal:
             raise PluginErrors(fatal)
-        for error in errors:  # lenient: go on without it, but say so (once: it is recorded)
+        for error in (*errors, *problems):  # lenient: go on, but say so (once: it is recorded)
             warnings.warn(PluginWarning(error), stacklevel=_caller_level())
         try:
             self._pm.check_pending()
@@ -142,14 +161,26 @@ class Kernel:
     def _registrations(self, label: str) -> list[Registration]:
         found = self._registries.get(label)
         if found is None:
-            regs, errors = collect(self._pm, KINDS[label], self.config, self._infos)
-            for err in errors:
-                info = self._infos.get(err.plugin)
-                if info is not None:
-                    info.fail(err)
-            self._raise_failures(errors)
-            self._registries[label] = found = regs
+            try:
+                self._raise_failures(*self._collect(label))
+            except PluginErrors:  # raised (strict, or a required plugin): again next time
+                del self._registries[label]
+                raise
+            found = self._registries[label]
         return found
+
+    def _collect(self, label: str) -> tuple[list[PluginError], list[PluginError]]:
+        """Call one kind's hooks and keep what they registered; return the failures and
+        problems, for the caller to report."""
+        got = collect(self._pm, KINDS[label], self.config, self._infos, self._owners)
+        for err in got.failures:
+            info = self._infos.get(err.plugin)
+            if info is not None:
+                info.fail(err)
+        self._registries[label] = got.registrations
+        if label == "providers":
+            self._ambiguous = got.ambiguous
+        return got.failures, got.problems
 
     def _registry(self, label: str) -> dict[str, Registration]:
         return {r.name: r for r in self._registrations(label)}
@@ -191,9 +222,33 @@ class Kernel:
         return self._handlers
 
     def collect_all(self) -> None:
-        """Call every registration hook now (``plait plugins`` shows what each registered)."""
-        for label in KINDS:
-            self._registry(label)
+        """Call every registration hook now (``plait plugins`` shows what each registered);
+        strict mode raises the failures and problems of every kind together."""
+        errors: list[PluginError] = []
+        problems: list[PluginError] = []
+        fresh = [label for label in KINDS if label not in self._registries]
+        for label in fresh:
+            failed, found = self._collect(label)
+            errors += failed
+            problems += found
+        if fresh:  # every kind is known now: a bare ``owners`` name none has is a typo
+            names = {r.name for regs in self._registries.values() for r in regs}
+            names.update(self._ambiguous)
+            problems += [
+                PluginConfigConflict(
+                    f"owners ({switch_source(self.config, 'owners')}) gives {name!r} to "
+                    f"{owner!r}, but no plugin registers anything named {name!r}",
+                    plugin=owner,
+                )
+                for name, owner in self._owners.get("", {}).items()
+                if name not in names
+            ]
+        try:
+            self._raise_failures(errors, problems)
+        except PluginErrors:  # raised: collected again (and raised again) next time
+            for label in fresh:
+                del self._registries[label]
+            raise
 
     def get(self, label: str, name: str) -> Any:
         """One registered object; a missing one names plugins that failed to provide it."""
@@ -209,10 +264,22 @@ class Kernel:
             return same
         kind = label[:-1].replace("_", " ")
         known = ", ".join(sorted(self._registry(label))) or "none"
+        claimed = self._ambiguous.get(name) if label == "providers" else None
+        if claimed is not None:  # two plugins registered it: never pick one silently
+            return ModelNotConfigured(claimed.message)
+        offered = self._skipped_offering(kind, name)
+        if offered:
+            message = f"{offered} (registered: {known})"
+            return ModelNotConfigured(message) if label == "providers" else ConfigError(message)
         hint = ""
         if failed:
             hint = "; these plugins failed and may have provided it: " + ", ".join(
                 f"{i.name} ({i.error.kind if i.error else 'failed'})" for i in failed
+            )
+        skipped = [i for i in self._infos.values() if i.status != "loaded" and not i.error]
+        if skipped:
+            hint += "; these plugins are not loaded and may provide it: " + ", ".join(
+                f"{i.name} ({self._why_skipped(i)})" for i in skipped
             )
         message = f"no {kind} named {name!r} (registered: {known}){hint}"
         profile = self.config.providers.get(name) if label == "providers" else None
@@ -224,6 +291,33 @@ class Kernel:
             )
         # a missing provider means no model can be had; anything else is a wrong name
         return ModelNotConfigured(message) if label == "providers" else ConfigError(message)
+
+    def _skipped_offering(self, kind: str, name: str) -> str:
+        """``provider 'acme' is offered by plugin 'acme' (distribution plait-acme), which
+        PLAIT_BLOCK_PLUGINS blocks`` when a plugin named like ``name`` was not loaded."""
+        for info in self._infos.values():
+            if info.status == "loaded" or info.error is not None:
+                continue
+            if same_plugin(name, info) or same_plugin(f"plait-{name}", info):
+                dist = f" (distribution {info.distribution})" if info.distribution else ""
+                return (
+                    f"{kind} {name!r} is offered by plugin {info.name!r}{dist}, "
+                    f"{self._why_skipped(info, which=True)}"
+                )
+        return ""
+
+    def _why_skipped(self, info: PluginInfo, *, which: bool = False) -> str:
+        """Why ``info`` was not loaded, naming the switch and where it was set."""
+        config = self.config
+        if info.status == "blocked":
+            where = switch_source(config, "block_plugins")
+            return f"which {where} blocks" if which else f"blocked by {where}"
+        if info.status == "not allowed":
+            where = switch_source(config, "plugins")
+            return f"{'which is ' if which else ''}not in the allow-list ({where})"
+        where = switch_source(config, "disable_plugin_autoload")
+        reason = f"autoload is off ({where}) and it is neither allow-listed nor required"
+        return f"which is not loaded: {reason}" if which else reason
 
     def function_tool(self, fn: Any) -> Tool:
         """The ``Tool`` adapted from a plain function, built once per kernel and function."""
@@ -301,6 +395,40 @@ class Kernel:
         """The ``"provider:model-id"`` this kernel resolved ``model`` from, if it did
         (what gives the same model again, e.g. to resume a recorded run)."""
         return next((spec for spec, known in self._models.items() if known is model), None)
+
+    # --- the stack and provenance --------------------------------------------------------
+
+    def stack(self) -> Stack | None:
+        """The configured stack, its names checked against the registries on first use
+        (``ConfigError`` naming each unknown one); ``None`` when nothing is configured."""
+        if not self._stack_checked:
+            assert self._stack is not None
+            self._stack = self._stack.resolved(self)
+            self._stack_checked = True
+        return self._stack
+
+    def registrations(self, label: str) -> Mapping[str, Registration]:
+        """The objects of one kind (``"guardrails"``, ...) by name, with their plugins."""
+        return self._registry(label)
+
+    def plugin_info(self, name: str) -> PluginInfo | None:
+        """What the kernel knows of the plugin ``name`` (distribution, version, status)."""
+        return self._infos.get(name)
+
+    def provenance(self) -> dict[str, Any]:
+        """The loaded plugins (name, distribution, version) and the effective stack: what
+        a recorded run keeps so an auditor can tell which policy was in force."""
+        if self._provenance is None:
+            stack = self.stack()
+            self._provenance = {
+                "plugins": [
+                    {"name": i.name, "distribution": i.distribution, "version": i.version}
+                    for i in self._infos.values()
+                    if i.status == "loaded"
+                ],
+                "stack": stack.describe() if stack is not None else None,
+            }
+        return self._provenance
 
     async def aclose(self) -> None:
         """Close the models this kernel created and providers that hold resources."""

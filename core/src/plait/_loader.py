@@ -4,6 +4,11 @@ Every plugin ends in a ``PluginInfo`` whose ``status`` says what happened: ``loa
 ``failed`` (with a classified, attributed ``PluginError``), ``blocked``, ``not allowed``
 or ``disabled`` (autoload switched off). A failure in one plugin never stops the others;
 whether failures raise is the caller's choice (strict mode).
+
+Every switch is checked against what is installed: a name in the allow-, block- or
+required list (or an ``owners`` value) that no installed plugin has becomes a
+``PluginNotFound`` row with a did-you-mean, and a plugin both required and blocked a
+``PluginConfigConflict`` — so a typo in a switch is never silently ignored.
 """
 
 from __future__ import annotations
@@ -21,8 +26,9 @@ from typing import Any, Literal, Protocol
 import pluggy
 
 from . import hookspecs
-from ._config import PlaitConfig
+from ._config import ENV_VARS, PlaitConfig
 from ._errors import (
+    DuplicateName,
     PluginError,
     PluginImportError,
     PluginNotFound,
@@ -34,16 +40,31 @@ __all__ = [
     "BUILTIN_DISTRIBUTION",
     "EntryPointLike",
     "PlaitPluginManager",
+    "PluginConfigConflict",
     "PluginInfo",
     "PluginStatus",
     "discover_entry_points",
     "load_plugins",
+    "same_plugin",
+    "switch_source",
 ]
 
 PluginStatus = Literal["loaded", "failed", "blocked", "not allowed", "disabled"]
 BUILTIN_DISTRIBUTION = "plait (built-in)"
 HOOK_PREFIX = "plait_"
 _IMPL_MARK = f"{PROJECT}_impl"  # the attribute ``@hookimpl`` sets on a function
+_LISTS = {
+    "plugins": "the allow-list",
+    "block_plugins": "the block-list",
+    "required_plugins": "the required list",
+}
+
+
+class PluginConfigConflict(PluginError):
+    """The switches contradict each other or what is installed (e.g. a plugin both
+    required and blocked, or an ``owners`` entry its plugin does not register)."""
+
+    kind = "configuration conflict"
 
 
 class EntryPointLike(Protocol):
@@ -68,6 +89,8 @@ class PluginInfo:
     hooks: tuple[str, ...] = ()
     registered: dict[str, list[str]] = field(default_factory=dict)
     error: PluginError | None = None
+    problems: list[PluginError] = field(default_factory=list)
+    """What concerns this plugin without failing it (a duplicate name it is part of)."""
 
     def fail(self, error: PluginError) -> None:
         """Mark the plugin failed (the first error wins; later ones are kept in its message)."""
@@ -86,14 +109,49 @@ class PluginInfo:
             "module": self.module,
             "hooks": list(self.hooks),
             "registered": self.registered,
-            "error": None
-            if self.error is None
-            else {
-                "kind": self.error.kind,
-                "type": type(self.error).__name__,
-                "message": self.error.message,
-            },
+            "error": None if self.error is None else _error_dict(self.error),
+            "problems": [_error_dict(p) for p in self.problems],
         }
+
+
+def _error_dict(error: PluginError) -> dict[str, Any]:
+    return {"kind": error.kind, "type": type(error).__name__, "message": error.message}
+
+
+def _normal(name: str) -> str:
+    """A distribution name as packaging compares them (``Plait_Acme`` is ``plait-acme``)."""
+    return name.lower().replace("_", "-").replace(".", "-")
+
+
+def same_plugin(wanted: str, info: PluginInfo | None) -> bool:
+    """Whether ``wanted`` (a plugin name, or a distribution name) names this plugin."""
+    if info is None:
+        return False
+    dist = info.distribution
+    return wanted == info.name or (dist is not None and _normal(wanted) == _normal(dist))
+
+
+def switch_source(config: PlaitConfig, key: str) -> str:
+    """Where the switch ``key`` was set, for messages: ``PLAIT_BLOCK_PLUGINS``, or
+    ``block_plugins in /path/plait.toml`` (just the key when set in code)."""
+    origin = config.origins.get(key)
+    if origin is None:
+        return key
+    var = next((v for v, k in ENV_VARS.items() if k == key), None)
+    if var is not None and origin == f"environment variable {var}":
+        return var
+    if origin.startswith(("/", ".")) or "[tool.plait]" in origin or origin.endswith(".toml"):
+        return f"{key} in {origin}"
+    return f"{key} ({origin})"
+
+
+def _suggest(name: str, known: Iterable[str]) -> str:
+    """``; did you mean 'x'?``, else the installed names."""
+    names = sorted(set(known))
+    close = difflib.get_close_matches(name, names, n=1)
+    if close:
+        return f"; did you mean {close[0]!r}?"
+    return f" (installed: {', '.join(names) or 'none'})"
 
 
 class PlaitPluginManager(pluggy.PluginManager):
@@ -273,8 +331,9 @@ def load_plugins(
 ) -> list[PluginInfo]:
     """Register built-ins, then entry points one at a time; return one info per plugin.
 
-    Blocked, non-allowed and disabled plugins are never imported. Names that are required
-    or allow-listed but not installed become ``PluginNotFound`` failures.
+    Blocked, non-allowed and disabled plugins are never imported. A name in a switch that
+    no installed plugin has, and a plugin both required and blocked, become failures
+    (see ``_check_switches``).
     """
     infos: list[PluginInfo] = []
     for name, module in builtins:
@@ -293,38 +352,103 @@ def load_plugins(
             )
             continue
         register_plugin(pm, plugin, info)
-    seen = {i.name for i in infos}
+    known = {i.name: i for i in infos}
     eps = discover_entry_points() if entry_points is None else list(entry_points)
     for ep in eps:
         dist, version = _distribution(ep)
         info = PluginInfo(ep.name, dist, version, "loaded", module=ep.value)
         infos.append(info)
-        if ep.name in seen:
+        first = known.get(ep.name)
+        if first is not None:
             info.fail(
-                PluginValidationError(
-                    f"entry point name {ep.name!r} is already used by another plugin",
+                DuplicateName(
+                    f"entry point name {ep.name!r} is already taken by {_source(first)}, "
+                    "found first on the path; this one is not loaded: uninstall one",
                     plugin=ep.name,
                     distribution=dist,
                     version=version,
                 )
             )
             continue
-        seen.add(ep.name)
+        known[ep.name] = info
         skip = _entry_point_status(ep.name, config)
         if skip is not None:
             info.status = skip
             continue
         _load_entry_point(pm, ep, info)
-    for name in (*config.required_plugins, *(config.plugins or ())):
-        if name not in seen and name not in config.block_plugins:
-            seen.add(name)
-            info = PluginInfo(name, None, None, "failed")
-            info.fail(
-                PluginNotFound(
-                    "is required or allow-listed but no installed distribution provides an "
-                    f"entry point {name!r} in group 'plait' (check `pip list` and the name)",
-                    plugin=name,
-                )
-            )
-            infos.append(info)
+    if config.plugins is not None or config.block_plugins or config.required_plugins:
+        infos.extend(_check_switches(config, known))
+    if config.owners:
+        infos.extend(_check_owners(config, infos))
     return infos
+
+
+def _source(info: PluginInfo) -> str:
+    """``'name' (distribution version)``, for messages naming a plugin."""
+    if info.distribution is None:
+        return repr(info.name)
+    version = f" {info.version}" if info.version else ""
+    return f"{info.name!r} ({info.distribution}{version})"
+
+
+def _check_switches(config: PlaitConfig, known: dict[str, PluginInfo]) -> list[PluginInfo]:
+    """Fail names in the allow-, block- and required lists that no installed plugin has
+    (one row each, naming every list it is in), and required plugins that are blocked.
+
+    Returns the rows made for names that are not installed.
+    """
+    rows: list[PluginInfo] = []
+    required, blocked = set(config.required_plugins), set(config.block_plugins)
+    named = (*config.required_plugins, *(config.plugins or ()), *config.block_plugins)
+    for name in dict.fromkeys(named):
+        info = known.get(name)
+        missing = ""
+        if info is None:
+            missing = f" no installed plugin has that name{_suggest(name, known)}"
+        if name in required and name in blocked:
+            error: PluginError = PluginConfigConflict(
+                f"{name!r} is both required ({switch_source(config, 'required_plugins')}) "
+                f"and blocked ({switch_source(config, 'block_plugins')}); a required plugin "
+                "must load: take it out of one of the two lists"
+                + (f" (besides,{missing})" if missing else ""),
+                plugin=name,
+            )
+        elif info is None:
+            lists = " and ".join(
+                f"{label} ({switch_source(config, key)})"
+                for key, label in _LISTS.items()
+                if name in (getattr(config, key) or ())
+            )
+            error = PluginNotFound(f"{name!r} is in {lists} but{missing}", plugin=name)
+        else:
+            continue
+        if info is None:
+            info = PluginInfo(name, None, None, "failed")
+            rows.append(info)
+        else:
+            error.distribution, error.version = info.distribution, info.version
+        info.fail(error)
+    return rows
+
+
+def _check_owners(config: PlaitConfig, infos: list[PluginInfo]) -> list[PluginInfo]:
+    """One ``PluginNotFound`` row per ``owners`` value that names no installed plugin
+    (by plugin or distribution name)."""
+    unknown: dict[str, list[str]] = {}
+    for key, owner in config.owners.items():
+        if not any(same_plugin(owner, i) for i in infos):
+            unknown.setdefault(owner, []).append(key)
+    names = [i.name for i in infos] + [i.distribution for i in infos if i.distribution]
+    rows: list[PluginInfo] = []
+    for owner, keys in unknown.items():
+        info = PluginInfo(owner, None, None, "failed")
+        info.fail(
+            PluginNotFound(
+                f"{owner!r} is named as the owner of {', '.join(map(repr, keys))} "
+                f"({switch_source(config, 'owners')}) but no installed plugin or "
+                f"distribution has that name{_suggest(owner, names)}",
+                plugin=owner,
+            )
+        )
+        rows.append(info)
+    return rows

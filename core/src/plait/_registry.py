@@ -5,20 +5,42 @@
 failing hook cannot hide the others' objects, and every result or error knows which
 plugin it came from — needed to name both sides of a duplicate. A hook that raises
 ``ConfigError`` (its settings are wrong) is not a plugin failure: it propagates.
+
+A name registered by two plugins is a ``DuplicateName`` problem naming both, unless the
+configuration's ``owners`` table says which one answers for it. The first registration
+(in call order) is used, except for providers: an ambiguous provider prefix is left out,
+so a model asking for it fails naming both plugins instead of picking one silently.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+import difflib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from ._config import PlaitConfig
 from ._contracts import EventHandler, Executor, Guardrail, Provider, Store, Tool, Verifier
 from ._errors import ConfigError, DuplicateName, PluginError, PluginRegistrationError
-from ._loader import PlaitPluginManager, PluginInfo
+from ._loader import (
+    PlaitPluginManager,
+    PluginConfigConflict,
+    PluginInfo,
+    same_plugin,
+    switch_source,
+)
 
-__all__ = ["KINDS", "HookCall", "Kind", "Registration", "call_each", "collect", "hook_error"]
+__all__ = [
+    "KINDS",
+    "Collected",
+    "HookCall",
+    "Kind",
+    "Registration",
+    "call_each",
+    "collect",
+    "hook_error",
+    "owner_table",
+]
 
 
 @dataclass(frozen=True)
@@ -30,6 +52,11 @@ class Kind:
     contract: type
     key: str = "name"
     unique: bool = True
+
+    @property
+    def noun(self) -> str:
+        """One object of the kind, for messages: ``event handler``."""
+        return self.label[:-1].replace("_", " ")
 
 
 KINDS: dict[str, Kind] = {
@@ -129,38 +156,176 @@ def hook_error(
     )
 
 
+def owner_table(config: PlaitConfig) -> dict[str, dict[str, str]]:
+    """``config.owners`` split by kind label; bare names (every kind) under ``""``.
+
+    A key whose part before the first dot is close to a kind (``provider.acme``) is a
+    ``ConfigError`` with a did-you-mean; any other key is a bare name.
+    """
+    table: dict[str, dict[str, str]] = {}
+    for key, owner in config.owners.items():
+        head, dot, name = key.partition(".")
+        if dot and head in KINDS and name:
+            table.setdefault(head, {})[name] = owner
+            continue
+        close = difflib.get_close_matches(head, list(KINDS), n=1) if dot else []
+        if close or (dot and head in KINDS):
+            hint = f"did you mean '{close[0]}.{name}'? " if close and name else ""
+            raise ConfigError(
+                f"{switch_source(config, 'owners')}: key {key!r} names no kind of object; "
+                f"{hint}(write '<kind>.<name>' with a kind of {', '.join(KINDS)}, "
+                "or a bare name for every kind)"
+            )
+        table.setdefault("", {})[key] = owner
+    return table
+
+
+@dataclass
+class Collected:
+    """What one registration hook produced across plugins.
+
+    ``failures`` fail their plugin (a hook raised or returned a bad object); ``problems``
+    do not (a duplicate name, an ``owners`` entry that matches nothing); ``ambiguous``
+    holds the names left out because no one may answer for them (providers).
+    """
+
+    registrations: list[Registration] = field(default_factory=list)
+    failures: list[PluginError] = field(default_factory=list)
+    problems: list[PluginError] = field(default_factory=list)
+    ambiguous: dict[str, PluginError] = field(default_factory=dict)
+
+
 def collect(
-    pm: PlaitPluginManager, kind: Kind, config: PlaitConfig, infos: dict[str, PluginInfo]
-) -> tuple[list[Registration], list[PluginError]]:
-    """Call every implementation of ``kind.hook``; return registrations and attributed errors."""
-    regs: list[Registration] = []
-    errors: list[PluginError] = []
-    by_name: dict[str, Registration] = {}
+    pm: PlaitPluginManager,
+    kind: Kind,
+    config: PlaitConfig,
+    infos: dict[str, PluginInfo],
+    owners: Mapping[str, Mapping[str, str]] | None = None,
+) -> Collected:
+    """Call every implementation of ``kind.hook``; sort out duplicates by ``owners`` (an
+    ``owner_table``); record problems and registered names on ``infos``."""
+    out = Collected()
+    found: list[Registration] = []
     for call in call_each(pm, kind.hook, config):
-        info = infos.get(call.plugin)
         try:
             if call.error is not None:
                 raise call.error
-            found = [(_check(kind, o), o) for o in _objects(kind, call.result)]
+            pairs = [(_check(kind, o), o) for o in _objects(kind, call.result)]
         except ConfigError:
             raise  # the plugin's settings are wrong: the user must hear it, never skipped
         except Exception as exc:
-            errors.append(hook_error(kind.hook, call.plugin, exc, infos))
+            out.failures.append(hook_error(kind.hook, call.plugin, exc, infos))
             continue
-        for name, obj in found:
-            other = by_name.get(name)
-            if kind.unique and other is not None:
-                errors.append(
-                    DuplicateName(
-                        f"{kind.label[:-1]} {name!r} is registered by both {other.plugin!r} and "
-                        f"{call.plugin!r}; block one (PLAIT_BLOCK_PLUGINS) or rename it",
-                        **_attribution(call.plugin, infos),
-                    )
-                )
-                continue
-            reg = Registration(name, obj, call.plugin)
-            by_name[name] = reg
-            regs.append(reg)
-            if info is not None:
-                info.registered.setdefault(kind.label, []).append(name)
-    return regs, errors
+        found.extend(Registration(name, obj, call.plugin) for name, obj in pairs)
+    by_name: dict[str, list[Registration]] = {}
+    for reg in found:
+        by_name.setdefault(reg.name, []).append(reg)
+    table = owners or {}
+    named = table.get(kind.label, {})
+    chosen_by = {**table.get("", {}), **named}
+    kept: set[int] = set()
+    for name, regs in by_name.items():
+        chosen = _resolve(kind, name, regs, chosen_by.get(name), config, infos, out)
+        kept.update(id(r) for r in chosen)
+    for name, owner in named.items():
+        if name not in by_name:
+            close = difflib.get_close_matches(name, list(by_name), n=1)
+            hint = f"; did you mean {kind.label}.{close[0]}?" if close else ""
+            _problem(
+                out,
+                PluginConfigConflict(
+                    f"owners ({switch_source(config, 'owners')}) gives {kind.label}.{name} "
+                    f"to {owner!r}, but no plugin registers a {kind.noun} {name!r}{hint}",
+                    plugin=owner,
+                ),
+                [owner],
+                infos,
+            )
+    out.registrations = [r for r in found if id(r) in kept]
+    for reg in out.registrations:
+        info = infos.get(reg.plugin)
+        if info is not None:
+            info.registered.setdefault(kind.label, []).append(reg.name)
+    return out
+
+
+def _who(plugin: str, infos: Mapping[str, PluginInfo]) -> str:
+    info = infos.get(plugin)
+    if info is None or info.distribution is None:
+        return repr(plugin)
+    version = f" {info.version}" if info.version else ""
+    return f"{plugin!r} ({info.distribution}{version})"
+
+
+def _problem(out: Collected, error: PluginError, plugins: Iterable[str], infos: Any) -> None:
+    out.problems.append(error)
+    for plugin in dict.fromkeys(plugins):
+        info = infos.get(plugin)
+        if info is not None:
+            info.problems.append(error)
+
+
+def _resolve(
+    kind: Kind,
+    name: str,
+    regs: list[Registration],
+    owner: str | None,
+    config: PlaitConfig,
+    infos: dict[str, PluginInfo],
+    out: Collected,
+) -> list[Registration]:
+    """The registrations of ``name`` to keep; a problem recorded when it is not clear."""
+    plugins = list(dict.fromkeys(r.plugin for r in regs))
+    if owner is not None:
+        owned = [r for r in regs if owner == r.plugin or same_plugin(owner, infos.get(r.plugin))]
+        if owned:
+            return owned if not kind.unique else owned[:1]
+        status = next((i.status for i in infos.values() if same_plugin(owner, i)), None)
+        state = f"plugin {owner!r} ({status})" if status not in (None, "loaded") else repr(owner)
+        _problem(
+            out,
+            PluginConfigConflict(
+                f"{kind.noun} {name!r} is given to {owner!r} by owners "
+                f"({switch_source(config, 'owners')}), but {state} registers no {kind.noun} "
+                f"{name!r} (registered by {', '.join(_who(p, infos) for p in plugins)})",
+                **_attribution(plugins[0], infos),
+            ),
+            plugins,
+            infos,
+        )
+    if len(plugins) == 1:
+        if not kind.unique or len(regs) == 1:
+            return regs
+        _problem(
+            out,
+            DuplicateName(
+                f"{kind.noun} {name!r} is registered {len(regs)} times by the same plugin; "
+                "the first is used",
+                **_attribution(plugins[0], infos),
+            ),
+            plugins,
+            infos,
+        )
+        return regs[:1]
+    both = " and ".join(_who(p, infos) for p in plugins)
+    fix = (
+        f'name its owner in the configuration (owners = {{ "{kind.label}.{name}" = '
+        f'"{plugins[0]}" }} in [tool.plait]) or block one (PLAIT_BLOCK_PLUGINS)'
+    )
+    if kind.label == "providers":
+        outcome = f"models '{name}:...' cannot be used until one is chosen"
+        keep: list[Registration] = []
+    elif not kind.unique:
+        outcome = "all of them run"
+        keep = regs
+    else:
+        outcome = f"the one of {plugins[0]!r} is used (its hook was called first)"
+        keep = regs[:1]
+    error = DuplicateName(
+        f"{kind.noun} {name!r} is registered by both {both}; {outcome}: {fix}",
+        **_attribution(plugins[1], infos),
+    )
+    _problem(out, error, plugins, infos)
+    if kind.label == "providers":
+        out.ambiguous[name] = error
+    return keep

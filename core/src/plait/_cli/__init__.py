@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "logs": ("list or show logged runs and chats; turn logging off or on", "logs"),
     "plugins": ("list installed plugins, their status and what they registered", "plugins"),
     "models": ("list model providers from installed plugins and the models they name", "models"),
+    "stack": ("show the stack every run gets (guardrails, limits, ...) and its sources", "stack"),
     "threads": ("list, show, export or delete conversation threads in a store", "threads"),
     "runs": ("list or show recorded runs, or resume an interrupted one", "runs"),
 }
@@ -33,8 +34,9 @@ EXIT_ERROR = 1
 EPILOG = """\
 Run `plait COMMAND --help` for a command's flags.
 
-Environment: PLAIT_MODEL, PLAIT_STORE, PLAIT_LOGS, PLAIT_CONFIG, PLAIT_PLUGINS,
-PLAIT_BLOCK_PLUGINS, PLAIT_DISABLE_PLUGIN_AUTOLOAD, PLAIT_STRICT_PLUGINS.
+Environment: PLAIT_MODEL, PLAIT_STORE, PLAIT_LOGS, PLAIT_CONFIG, PLAIT_PROFILE,
+PLAIT_PLUGINS, PLAIT_BLOCK_PLUGINS, PLAIT_DISABLE_PLUGIN_AUTOLOAD, PLAIT_STRICT_PLUGINS,
+PLAIT_TOOLS, PLAIT_GUARDRAILS, PLAIT_VERIFIERS, PLAIT_HANDLERS, PLAIT_ENFORCE.
 
 Documentation: docs/cli.md (every command and flag), docs/run.md, docs/threads.md and
 docs/providers.md in plait's source repository (pip does not install them). The

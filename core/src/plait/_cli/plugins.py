@@ -1,6 +1,8 @@
 """``plait plugins``: one row per plugin — name, distribution, version, hooks, registered
-objects by kind, status, error — or JSON with ``--json``. Exits 1 when a plugin failed to
-load (blocked, disabled or not allowed ones are not failures), else 0."""
+objects by kind, status, error or problems — or JSON with ``--json``. Exits 1 when a plugin
+failed to load or the switches have a problem (a name no installed plugin has, a duplicate
+name; blocked, disabled or not allowed plugins are not failures), else 0. The problems
+themselves are printed once each as ``plait: warning: ...`` when the kernel reports them."""
 
 from __future__ import annotations
 
@@ -10,6 +12,9 @@ import sys
 from typing import Any
 
 __all__ = ["add_arguments", "format_table", "run"]
+
+# failures fixed in the configuration, not by blocking a plugin
+_CONFIG_KINDS = ("not found", "configuration conflict")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -21,8 +26,12 @@ def _registered(info: dict[str, Any]) -> str:
     return "; ".join(parts) or "-"
 
 
+def _errors(info: dict[str, Any]) -> str:
+    found = [info["error"], *info.get("problems", ())] if info["error"] else info["problems"]
+    return " | ".join(f"{e['kind']}: {e['message']}" for e in found)
+
+
 def _row(info: dict[str, Any]) -> list[str]:
-    error = info["error"]
     return [
         info["name"],
         info["distribution"] or "-",
@@ -30,7 +39,7 @@ def _row(info: dict[str, Any]) -> list[str]:
         info["status"],
         ", ".join(h.removeprefix("plait_") for h in info["hooks"]) or "-",
         _registered(info),
-        f"{error['kind']}: {error['message']}" if error else "",
+        _errors(info),
     ]
 
 
@@ -44,6 +53,18 @@ def format_table(infos: list[dict[str, Any]]) -> str:
         cells = [cell.ljust(widths[c]) for c, cell in enumerate(row[:-1])]
         lines.append("  ".join([*cells, row[-1]]).rstrip())
     return "\n".join(lines)
+
+
+def _hint(info: dict[str, Any]) -> str | None:
+    """The remedy for a failed plugin; none for a mistake in the switches, whose warning
+    already says what to fix (the list, where it was set, did you mean ...)."""
+    error = info["error"]
+    if error["kind"] in _CONFIG_KINDS:
+        return None
+    return (
+        f"plait: plugin {info['name']} failed ({error['kind']}); "
+        f"skip it with PLAIT_BLOCK_PLUGINS={info['name']}"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -61,10 +82,6 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(format_table(infos))
     failed = [i for i in infos if i["status"] == "failed"]
-    for info in failed:
-        print(
-            f"plait: plugin {info['name']} failed ({info['error']['kind']}); "
-            f"skip it with PLAIT_BLOCK_PLUGINS={info['name']}",
-            file=sys.stderr,
-        )
-    return 1 if failed else 0
+    for hint in filter(None, map(_hint, failed)):
+        print(hint, file=sys.stderr)
+    return 1 if failed or any(i["problems"] for i in infos) else 0

@@ -99,11 +99,39 @@ async def _show(conn: StoreConnection, args: argparse.Namespace) -> int:
     print(f"started {stamp(r.started_at)}  ended {stamp(r.ended_at)}")
     if r.error:
         print(f"error: {r.error}")
+    _print_audit(r.options.get("provenance"), state.steps)
     for step in state.steps:
         print(_step_line(step))
         for message in step.payload.get("messages", ()):
             print(f"       {describe(_message(message))}")
     return 0
+
+
+def _print_audit(provenance: Any, steps: Any) -> None:
+    """Which plugins and stack were in force, and every guardrail and verifier decision."""
+    if isinstance(provenance, dict):
+        plugins = ", ".join(_plugin_label(p) for p in provenance.get("plugins") or ())
+        print(f"plugins: {plugins or 'none'}")
+        stack = provenance.get("stack") or {}
+        items = ", ".join(
+            f"{i['kind'][:-1]} {i['name']}{' (enforced)' if i['enforced'] else ''}"
+            for i in stack.get("items") or ()
+        )
+        print(f"stack: {items or 'none'}")
+    done = next((s for s in reversed(steps) if s.kind == "completion"), None)
+    payload = done.payload if done is not None else {}
+    for d in payload.get("decisions") or ():
+        print(f"  {stamp(d.get('at'))} guardrail {d.get('guardrail')} ({d.get('stage')}): "
+              f"{d.get('action')}{': ' + d['reason'] if d.get('reason') else ''}")  # fmt: skip
+    for v in payload.get("verdicts") or ():
+        verdict = "passed" if v.get("passed") else "failed"
+        print(f"  {stamp(v.get('at'))} verifier {v.get('verifier')}: {verdict}"
+              f"{': ' + v['reason'] if v.get('reason') else ''}")  # fmt: skip
+
+
+def _plugin_label(p: dict[str, Any]) -> str:
+    version = f" {p['version']}" if p.get("version") else ""
+    return f"{p['name']} ({p.get('distribution') or 'built-in'}{version})"
 
 
 def _message(data: Any) -> Any:

@@ -3,29 +3,46 @@
 A plain guardrail is ``fn(subject[, ctx]) -> bool | str | Decision | None`` (``None`` or
 ``True`` allow, ``False`` or a reason string block); a plain verifier is
 ``fn(completion[, ctx]) -> bool | str | Verdict | None`` (a string is the failure
-reason). Both may be sync or async. Crashes and timeouts go through ``plait._call``,
-which turns them into a block or a failed verdict.
+reason). Both may be sync or async; ``FunctionGuardrail`` and ``FunctionVerifier`` turn
+those answers into the contract's ``Decision`` and ``Verdict``.
+
+Rules enforced here for every guardrail and verifier, whatever made it:
+
+* sync code (a plain function, or a ``check``/``verify`` that is not a coroutine
+  function) runs in a worker thread, never on the event loop, so its timeout fires;
+* an answer that arrives after the timeout is discarded: a timeout, like a crash
+  (``plait._call``), is a block or a failed verdict (fail closed);
+* an answer outside the contract (an object's ``check`` must return a ``Decision``, its
+  ``verify`` a ``Verdict``) blocks or fails, with a reason naming the type it returned;
+* each sees its own copy of what it checks (nothing copied for immutable values): only
+  an explicit ``redact``/``replace`` decision changes the subject.
 """
 
 from __future__ import annotations
 
-import functools
+import copy
+import dataclasses
+import enum
 import inspect
-from collections.abc import Callable, Sequence
-from typing import Any, Literal, overload
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Literal, get_args, overload
 
 import anyio
+import anyio.to_thread
+from pydantic import BaseModel
 
 from .._call import CallInfo, call_plugin, decision_from, maybe_await, verdict_from
 from .._context import Context
 from .._contracts import Completion, Decision, GuardrailStage, Verdict
 
 __all__ = [
+    "ACTIONS",
     "CHECK_TIMEOUT",
     "FunctionGuardrail",
     "FunctionVerifier",
     "Outcome",
     "guardrail",
+    "private_copy",
     "run_guardrails",
     "run_verifiers",
     "verifier",
@@ -46,8 +63,25 @@ def _wants_context(fn: Callable[..., Any]) -> bool:
     return len(positional) >= 2 or any(p.kind is p.VAR_POSITIONAL for p in params)
 
 
+def _is_async(fn: Any) -> bool:
+    """``fn`` is a coroutine function (or an object whose ``__call__`` is one)."""
+    return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(
+        getattr(fn, "__call__", None)  # noqa: B004 - objects with an async __call__
+    )
+
+
+async def _invoke(fn: Callable[..., Any], sync: bool, *args: Any) -> Any:
+    """Call ``fn``; sync code runs in a worker thread (abandoned when the call's timeout
+    passes, so a blocking check never holds the event loop or its own deadline)."""
+    if sync:
+        value = await anyio.to_thread.run_sync(lambda: fn(*args), abandon_on_cancel=True)
+    else:
+        value = fn(*args)
+    return await maybe_await(value)  # a sync function may hand back an awaitable
+
+
 class FunctionGuardrail:
-    """A ``Guardrail`` made from a function."""
+    """A ``Guardrail`` made from a function; its ``check`` returns a ``Decision``."""
 
     def __init__(
         self,
@@ -60,28 +94,35 @@ class FunctionGuardrail:
     ) -> None:
         self.fn = fn
         self.stage: GuardrailStage = stage
-        self.name = name or getattr(fn, "__name__", type(fn).__name__)
+        self.name = name or str(getattr(fn, "__name__", type(fn).__name__))
         self.timeout = timeout
         self.parallel = parallel
         self._ctx = _wants_context(fn)
+        self._sync = not _is_async(fn)
 
-    async def check(self, subject: Any, ctx: Context[Any]) -> Any:
-        return await maybe_await(self.fn(subject, ctx) if self._ctx else self.fn(subject))
+    async def check(self, subject: Any, ctx: Context[Any]) -> Decision:
+        args = (subject, ctx) if self._ctx else (subject,)
+        value = await _invoke(self.fn, self._sync, *args)
+        # the function contract (bool | str | Decision | None) as the object contract
+        return decision_from(CallInfo("guardrail", self.name, value=value), self.name, self.stage)
 
 
 class FunctionVerifier:
-    """A ``Verifier`` made from a function."""
+    """A ``Verifier`` made from a function; its ``verify`` returns a ``Verdict``."""
 
     def __init__(
         self, fn: Callable[..., Any], *, name: str | None = None, timeout: float | None = None
     ) -> None:
         self.fn = fn
-        self.name = name or getattr(fn, "__name__", type(fn).__name__)
+        self.name = name or str(getattr(fn, "__name__", type(fn).__name__))
         self.timeout = timeout
         self._ctx = _wants_context(fn)
+        self._sync = not _is_async(fn)
 
-    async def verify(self, completion: Completion, ctx: Context[Any]) -> Any:
-        return await maybe_await(self.fn(completion, ctx) if self._ctx else self.fn(completion))
+    async def verify(self, completion: Completion, ctx: Context[Any]) -> Verdict:
+        args = (completion, ctx) if self._ctx else (completion,)
+        value = await _invoke(self.fn, self._sync, *args)
+        return verdict_from(CallInfo("verifier", self.name, value=value), self.name)
 
 
 @overload
@@ -146,11 +187,132 @@ def _timeout(obj: Any) -> float:
 Outcome = tuple[Literal["allow", "block", "retry"], Any, list[Decision]]
 """``(action, subject or deciding Decision, every decision made)``."""
 
+ACTIONS = frozenset(get_args(Decision.model_fields["action"].annotation))
+"""The actions a ``Decision`` may name; any other is outside the contract (a block)."""
+
 
 def _apply(decision: Decision, subject: Any) -> Any:
     if decision.replacement is not None:
         return decision.replacement
     return REDACTED if decision.action == "redact" else subject
+
+
+# --- what a check is handed: its own copy ---------------------------------------------
+
+_IMMUTABLE = frozenset({str, int, float, bool, bytes, complex, type(None), range})
+MAX_FROZEN_DEPTH = 16
+"""Nesting beyond which a value is copied rather than proven immutable."""
+
+
+def _immutable(value: Any, depth: int = 0) -> bool:
+    """Nothing reachable from ``value`` can be changed in place (so it needs no copy)."""
+    kind = type(value)
+    if kind in _IMMUTABLE or isinstance(value, enum.Enum):
+        return True
+    if depth > MAX_FROZEN_DEPTH:
+        return False
+    if kind is tuple or kind is frozenset:
+        return all(_immutable(v, depth + 1) for v in value)
+    if isinstance(value, BaseModel):
+        return (
+            bool(kind.model_config.get("frozen"))
+            and not value.__pydantic_extra__
+            and not value.__pydantic_private__
+            and _fields_immutable(value.__dict__.values(), depth)
+        )
+    params = getattr(kind, "__dataclass_params__", None)
+    if params is not None and params.frozen:
+        fields = dataclasses.fields(value)
+        return _fields_immutable((getattr(value, f.name) for f in fields), depth)
+    return False
+
+
+def _fields_immutable(values: Any, depth: int) -> bool:
+    return all(_immutable(v, depth + 1) for v in values)
+
+
+def private_copy(value: Any) -> Any:
+    """``value`` itself when it cannot be changed, else a copy a check may do anything
+    with (shallow when every field of a model is immutable, deep otherwise)."""
+    if type(value) in _IMMUTABLE or _immutable(value):
+        return value
+    if (
+        isinstance(value, BaseModel)
+        and not value.__pydantic_extra__
+        and _fields_immutable(value.__dict__.values(), 0)
+    ):
+        return value.model_copy()  # e.g. a ToolCall: str fields, one shallow copy
+    return copy.deepcopy(value)
+
+
+# --- calling a check ------------------------------------------------------------------
+
+
+async def _call_check(
+    kind: Literal["guardrail", "verifier"],
+    name: str,
+    method: Callable[..., Awaitable[Any]],
+    args: tuple[Any, ...],
+    seconds: float,
+) -> CallInfo[Any]:
+    """Call a check under its deadline; an answer given after the deadline is discarded
+    (code that swallows cancellation or blocks the loop gets no late allow)."""
+    sync = not _is_async(method)
+
+    async def bounded() -> Any:
+        deadline = anyio.current_time() + seconds
+        with anyio.CancelScope(deadline=deadline):
+            value = await _invoke(method, sync, *args)
+            if anyio.current_time() <= deadline:
+                return value
+        raise TimeoutError(f"timed out after {seconds:g}s")  # call_plugin: timed out
+
+    return await call_plugin(kind, name, bounded, seconds=None)
+
+
+def _uncopyable(kind: str, name: str, exc: Exception) -> str:
+    return f"{kind} {name!r} could not be given a copy of its subject ({type(exc).__name__})"
+
+
+def _decision(info: CallInfo[Any], name: str, stage: GuardrailStage) -> Decision:
+    """The contract's ``Decision``, or a block naming what came back instead (its type)."""
+    value = info.value
+    if info.error is not None or (
+        isinstance(value, Decision)
+        and value.action in ACTIONS
+        and not (value.action == "replace" and value.replacement is None)
+    ):
+        return decision_from(info, name, stage)
+    if isinstance(value, Decision):
+        what = "a Decision with an action outside the contract"
+        if value.action == "replace":
+            what = "a replace Decision without a replacement"
+    else:
+        what = f"{type(value).__name__}, not a Decision"
+    return Decision(
+        action="block",
+        reason=f"guardrail {name!r} returned {what}",
+        guardrail=name,
+        stage=stage,
+        error="bad return value",
+    )
+
+
+def _verdict(info: CallInfo[Any], name: str) -> Verdict:
+    """The contract's ``Verdict``, or a failed one naming what came back instead."""
+    value = info.value
+    if info.error is not None or (isinstance(value, Verdict) and type(value.passed) is bool):
+        return verdict_from(info, name)
+    if isinstance(value, Verdict):
+        what = "a Verdict whose passed is not a bool"
+    else:
+        what = f"{type(value).__name__}, not a Verdict"
+    return Verdict(
+        passed=False,
+        reason=f"verifier {name!r} returned {what}",
+        verifier=name,
+        error="bad return value",
+    )
 
 
 async def run_guardrails(
@@ -160,10 +322,16 @@ async def run_guardrails(
     decisions: list[Decision] = []
     for g in guards:
         name = str(getattr(g, "name", "guardrail"))
-        info: CallInfo[Any] = await call_plugin(
-            "guardrail", name, functools.partial(g.check, subject, ctx), seconds=_timeout(g)
-        )
-        decision = decision_from(info, name, stage)
+        try:
+            seen = private_copy(subject)
+        except Exception as exc:  # fail closed: no check, no pass
+            reason = _uncopyable("guardrail", name, exc)
+            decision = Decision(
+                action="block", reason=reason, guardrail=name, stage=stage, error="uncopyable"
+            )
+        else:
+            info = await _call_check("guardrail", name, g.check, (seen, ctx), _timeout(g))
+            decision = _decision(info, name, stage)
         decisions.append(decision)
         if decision.action in ("block", "ask"):  # no approver in a plain run: fail closed
             return "block", decision, decisions
@@ -182,10 +350,14 @@ async def run_verifiers(
 
     async def one(i: int, v: Any) -> None:
         name = str(getattr(v, "name", "verifier"))
-        info = await call_plugin(
-            "verifier", name, lambda: v.verify(completion, ctx), seconds=_timeout(v)
-        )
-        verdicts[i] = verdict_from(info, name)
+        try:
+            seen = private_copy(completion)
+        except Exception as exc:  # fail closed: no check, no pass
+            reason = _uncopyable("verifier", name, exc)
+            verdicts[i] = Verdict(passed=False, reason=reason, verifier=name, error="uncopyable")
+            return
+        info = await _call_check("verifier", name, v.verify, (seen, ctx), _timeout(v))
+        verdicts[i] = _verdict(info, name)
 
     if len(verifiers) == 1:
         await one(0, verifiers[0])

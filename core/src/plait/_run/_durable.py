@@ -170,4 +170,5 @@ def recorded_options(kernel: Kernel, st: RunState, head: int | None) -> dict[str
         "thread_head": head,
         "history": dump_messages(history) if history else None,
         "cli": cli.recorded() if cli is not None else None,
+        "provenance": kernel.provenance(),
     }

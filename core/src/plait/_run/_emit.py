@@ -44,7 +44,17 @@ MAX_HANDLER_ERRORS = 10
 class Emitter:
     """Numbers the events of one run and passes them to every sink."""
 
-    __slots__ = ("agent", "held", "parent_run_id", "redact", "run_id", "seq", "sinks")
+    __slots__ = (
+        "agent",
+        "answer_held",
+        "held",
+        "holds",
+        "parent_run_id",
+        "redact",
+        "run_id",
+        "seq",
+        "sinks",
+    )
 
     def __init__(
         self,
@@ -60,18 +70,45 @@ class Emitter:
         self.seq = 0
         self.sinks: list[Sink] = []
         self.held: list[tuple[str, dict[str, Any]]] | None = None
+        self.holds = 0  # holds not yet released: events are delivered when none is left
+        self.answer_held = False  # a model answer waits for the output guardrails
 
     def hold(self) -> None:
-        """Keep events back until ``release`` (e.g. until input guardrails have passed)."""
-        if self.sinks:
-            self.held = []
+        """Keep events back until ``release`` (input guardrails, output guardrails).
 
-    def release(self, keep: Callable[[str], bool] | None = None) -> None:
-        """Deliver the held events (only the kinds ``keep`` accepts), numbered in order."""
-        held, self.held = self.held, None
-        for kind, data in held or ():
-            if keep is None or keep(kind):
-                self.emit(kind, data)
+        Holds nest: each ``hold`` needs its ``release``, and the events are delivered
+        when the last one is released. With no sink there is nothing to hold.
+        """
+        if self.sinks:
+            self.holds += 1
+            if self.held is None:
+                self.held = []
+
+    def release(
+        self,
+        keep: Callable[[str], bool] | None = None,
+        edit: Callable[[str, dict[str, Any]], dict[str, Any] | None] | None = None,
+    ) -> None:
+        """End one hold: drop the held events ``keep`` refuses, let ``edit`` rewrite (or
+        drop, returning ``None``) the rest; after the last hold, deliver them in order."""
+        held = self.held
+        if held is None:
+            return
+        if keep is not None or edit is not None:
+            kept: list[tuple[str, dict[str, Any]]] = []
+            for kind, data in held:
+                if keep is not None and not keep(kind):
+                    continue
+                new = data if edit is None else edit(kind, data)
+                if new is not None:
+                    kept.append((kind, new))
+            held[:] = kept
+        self.holds -= 1
+        if self.holds > 0:
+            return
+        self.held = None
+        for kind, data in held:
+            self.emit(kind, data)
 
     def emit(self, kind: str, data: dict[str, Any]) -> None:
         """Send one event to every sink (no-op but for numbering when nobody listens)."""

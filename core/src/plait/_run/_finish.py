@@ -7,6 +7,7 @@ the history, whatever interrupted the turn).
 
 from __future__ import annotations
 
+import time
 from time import perf_counter
 from typing import Any
 
@@ -17,7 +18,7 @@ from .._errors import GuardrailTripped, LimitExceeded, ProviderError, RunFailed
 from .._messages import AssistantMessage, ToolResultMessage, Usage, UserMessage
 from ._checks import run_guardrails, run_verifiers
 from ._completion import COMPLETE
-from ._model_turn import usage_data
+from ._model_turn import drop_answer, show_answer, usage_data
 from ._result import Result, Step
 from ._state import Phase, RunState
 
@@ -97,6 +98,8 @@ async def step_verify(st: RunState) -> tuple[Phase, Step]:
         return "output", Step("verify", st.turns)
     completion = st.completion or Completion(result=st.output)
     verdicts = await run_verifiers(st.verifiers, completion, st.context())
+    now = time.time()
+    verdicts = [v.model_copy(update={"at": now}) for v in verdicts]
     st.verdicts += tuple(verdicts)
     for v in verdicts:
         st.emitter.emit(
@@ -142,6 +145,7 @@ async def step_output(st: RunState) -> tuple[Phase, Step]:
         st.messages.append(UserMessage(content=f"Your answer was rejected ({reason}). Try again."))
         st.completion = st.output = None
         return next_turn(st), step
+    show_answer(st, value, replaced=value is not st.output)  # held for the guardrails
     st.output = value
     if st.completion is not None:
         st.completion = st.completion.model_copy(update={"result": value})
@@ -189,6 +193,8 @@ def build_result(st: RunState) -> Result[Any]:
 
 async def step_end(st: RunState) -> tuple[Phase, Step]:
     """Build the result and announce the end of the run."""
+    if st.emitter.answer_held:  # the held answer never passed the output guardrails
+        drop_answer(st)
     result = build_result(st)
     st.result = result
     st.emitter.emit(

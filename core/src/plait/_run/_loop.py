@@ -189,11 +189,15 @@ class Runner:
             )
         kernel = self.kernel()
         try:
+            stack = kernel.stack()
+            if stack is not None:  # what configuration gives every run (docs/guardrails.md)
+                self.spec = stack.apply(self.spec)
             st = setup(self.spec, kernel)
         except BaseException:
             self._owns_kernel = False  # nothing was opened yet; drop it
             raise
         st.started = perf_counter()
+        st.provenance = kernel.provenance()
         _link_to_parent(st, parent)
         if st.limits.seconds is not None or st.expires is not None:
             seconds = st.limits.seconds if st.limits.seconds is not None else math.inf

@@ -5,6 +5,14 @@ A turn is streamed (``plait._retry.stream_with_retry``) when somebody watches th
 is true; otherwise it is one unstreamed request (``request_with_retry``), which costs
 less CPU and memory per turn. Watchers see the same events either way: an unstreamed
 answer arrives as one delta of each kind. Only a complete response becomes history.
+
+When a watched run has output guardrails, a turn's events are held back
+(``Emitter.hold``) until it is known what the turn is: a turn that calls tools is
+released at once; an answer (text, or the completion call) waits for the output
+guardrails. They pass: it is shown (``show_answer``; a rewritten output replaces the
+held text). Anything else (a block, a retry, a failed verification, the end of the run):
+its content — text, thinking and call deltas, the text of ``model.response``, the
+completion summary — is dropped and only the other events are shown (``drop_answer``).
 """
 
 from __future__ import annotations
@@ -28,7 +36,10 @@ from ._budget import charge_usage
 from ._completion import COMPLETE
 from ._state import PartialOutput, RunState
 
-__all__ = ["answered", "ask_model", "usage_data"]
+__all__ = ["answered", "ask_model", "drop_answer", "show_answer", "usage_data"]
+
+CONTENT_KINDS = frozenset({"text.delta", "thinking.delta", "tool_call.delta"})
+"""Events that carry what the model wrote, piece by piece."""
 
 
 def usage_data(st: RunState) -> dict[str, Any]:
@@ -52,11 +63,16 @@ def ask_model(
     if st.partial is not None:
         st.partial.reset()
     emitter = st.emitter
+    if emitter.answer_held:  # the last answer never passed the output guardrails
+        drop_answer(st)
     emitter.emit(
         "model.request", {"turn": st.turns, "messages": len(messages), "tools": len(params.tools)}
     )
     settings = params.settings
     if emitter.sinks or settings.stream:
+        if emitter.sinks and "output" in st.guardrails:  # shown once they pass
+            emitter.hold()
+            emitter.answer_held = True
         return _watched(st, messages, params)
     return request_with_retry(
         st.model,
@@ -83,7 +99,65 @@ def answered(st: RunState, response: ModelResponse) -> ModelResponse:
             "usage": usage_data(st),
         },
     )
+    if st.emitter.answer_held and not _is_answer(st, response):
+        st.emitter.answer_held = False  # a turn that calls tools: not the output
+        st.emitter.release()
     return response
+
+
+def _is_answer(st: RunState, response: ModelResponse) -> bool:
+    """The turn may be the run's output: text, or a call of the completion tool."""
+    calls = response.message.tool_calls
+    if not calls:
+        return True
+    return st.completion_mode != "off" and any(c.name == COMPLETE for c in calls)
+
+
+def _without_content(kind: str, data: dict[str, Any]) -> dict[str, Any] | None:
+    if kind in CONTENT_KINDS:
+        return None
+    if kind == "model.response":
+        return {**data, "text": None}
+    if kind == "completion":
+        return {**data, "summary": None}
+    return data
+
+
+def drop_answer(st: RunState) -> None:
+    """The held answer did not pass the output guardrails: show all but its content."""
+    emitter = st.emitter
+    if not emitter.answer_held:
+        return
+    emitter.answer_held = False
+    emitter.release(edit=_without_content)
+    if st.partial is not None:
+        st.partial.reset()  # ``partial()`` must not show it either
+
+
+def show_answer(st: RunState, output: Any, replaced: bool) -> None:
+    """The output guardrails passed ``output``: show the held answer, or, when they
+    rewrote it, the held events without the original content and the new text."""
+    emitter = st.emitter
+    if not emitter.answer_held:
+        return
+    emitter.answer_held = False
+    if not replaced:
+        emitter.release()
+        return
+    held = emitter.held
+    assert held is not None  # answer_held: a hold is in place
+    kept: list[tuple[str, dict[str, Any]]] = []
+    at = None  # where the original text was: the new text takes its place
+    for kind, data in held:
+        new = _without_content(kind, data)
+        if new is not None:
+            kept.append((kind, new))
+        elif at is None and kind == "text.delta":
+            at = len(kept)
+    if st.plan.is_text and isinstance(output, str) and output:
+        kept.insert(len(kept) if at is None else at, ("text.delta", {"text": output}))
+    held[:] = kept
+    emitter.release()
 
 
 async def _watched(

@@ -71,17 +71,17 @@ class RunSpec(NamedTuple):
 
     task: str | None
     output: Any = str
-    tools: Sequence[Any] = ()
+    tools: Sequence[Any] | None = None
     model: Model | str | None = None
     instructions: str | None = None
     deps: Any = None
-    message_history: Sequence[Any] = ()
+    message_history: Sequence[Any] | None = None
     settings: ModelSettings | None = None
     limits: Limits | None = None
     max_turns: int | None = None
-    guardrails: Sequence[Any] = ()
-    verifiers: Sequence[Any] = ()
-    handlers: Sequence[Any] = ()
+    guardrails: Sequence[Any] | None = None
+    verifiers: Sequence[Any] | None = None
+    handlers: Sequence[Any] | None = None
     require_completion: bool | None = None
     raise_on_failure: bool | None = None  # None: not given (True)
     on_limit: OnLimit | None = None  # None: not given ("raise")

@@ -221,6 +221,8 @@ class Recorder:
             "usage": result.usage.model_dump(mode="json"),
             "turns": result.turns,
             "error": result.error,
+            "decisions": jsonable(result.guardrails),  # every stage, for the audit
+            "verdicts": jsonable(result.verdicts),
         }
         await self.append("completion", payload, self.pending(st))
         self.ended = True

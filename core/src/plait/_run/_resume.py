@@ -153,7 +153,7 @@ def _spec(
     if given.settings is None and rec.get("settings"):
         changes["settings"] = ModelSettings.model_validate(_known(ModelSettings, rec["settings"]))
     for kind in ("guardrails", "verifiers"):
-        if not getattr(given, kind) and rec.get(kind):
+        if getattr(given, kind) is None and rec.get(kind):
             changes[kind] = list(rec[kind])
     if not finished:
         changes["tools"] = _tools(run.id, given, list(rec.get("tools") or ()), kernel)

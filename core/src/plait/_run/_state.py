@@ -8,6 +8,7 @@ parameters once for the whole run.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -129,6 +130,7 @@ class RunState:
     recorder: Any = None  # a ``_persist.Recorder`` when the run is recorded in a store
     thread_id: str | None = None  # the thread the run appends to
     resuming: Any = None  # a ``_resume.ResumeInputs`` until the ``resume`` step uses it
+    provenance: dict[str, Any] | None = None  # the kernel's plugins and stack (run.start)
 
     def context(self, tool_call_id: str | None = None, retry: int = 0) -> Context[Any]:
         """A fresh ``Context`` for one call of a tool, verifier or guardrail."""
@@ -158,8 +160,10 @@ class RunState:
         return self.cancel_requested is not None
 
     def record(self, decisions: Sequence[Decision]) -> None:
-        """Keep guardrail decisions and emit one event each."""
-        self.decisions += tuple(decisions)
+        """Keep guardrail decisions (stamped with the time) and emit one event each."""
+        now = time.time()
+        decisions = tuple(d.model_copy(update={"at": now}) for d in decisions)
+        self.decisions += decisions
         emit = self.emitter.emit
         for d in decisions:
             emit(
@@ -178,6 +182,8 @@ class RunState:
     ) -> Phase:
         """Record how the run ends (``stop_reason`` kept when ``None``): the ``end`` step
         follows, whatever the step that called this returns (see ``_loop.advance``)."""
+        if error is None and status == "blocked":
+            error = _blocked_by(self.decisions)
         if error is not None and self.redact is not None:
             error = self.redact(error)  # it reaches Result.error and exception messages
         self.status, self.error = status, error
@@ -196,6 +202,15 @@ class RunState:
             self.cancel_requested = mode
         if mode == "now" and self.scope is not None:
             self.scope.cancel()
+
+
+def _blocked_by(decisions: tuple[Decision, ...]) -> str | None:
+    """Which guardrail blocked the run, at which stage, and why (for ``Result.error``)."""
+    blocking = [d for d in decisions if d.action in ("block", "ask")]
+    if not blocking:
+        return None
+    d = blocking[-1]
+    return f"guardrail {d.guardrail!r} blocked the {d.stage or 'run'}: {d.reason or 'no reason'}"
 
 
 def _adapt_tools(items: Sequence[Any], kernel: Kernel | None) -> list[Tool]:
@@ -289,7 +304,7 @@ def _tools(spec: RunSpec, kernel: Kernel | None, mode: CompletionMode) -> dict[s
 
 def _guardrails(spec: RunSpec, kernel: Kernel | None) -> dict[str, list[Any]]:
     guardrails: dict[str, list[Any]] = {}
-    for g in _adapt_checks(spec.guardrails, "guardrail", kernel):
+    for g in _adapt_checks(spec.guardrails or (), "guardrail", kernel):
         if g.stage not in RUN_STAGES:  # never silently inactive: guardrails fail closed
             raise ValueError(
                 f"guardrail {getattr(g, 'name', g)!r} has stage {g.stage!r}; a run checks "
@@ -326,7 +341,7 @@ def setup(spec: RunSpec, kernel: Kernel | None) -> RunState:
         completion_mode=mode,
         tools=tools,
         params=RequestParams(tools=_tool_specs(tools, plan, mode), settings=settings),
-        verifiers=_adapt_checks(spec.verifiers, "verifier", kernel) if spec.verifiers else [],
+        verifiers=_adapt_checks(spec.verifiers or (), "verifier", kernel) if spec.verifiers else [],
         guardrails=guardrails,
         limits=effective_limits(spec),
         retry_policy=spec.retry_policy or DEFAULT_RETRY_POLICY,

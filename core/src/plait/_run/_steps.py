@@ -45,6 +45,7 @@ async def step_start(st: RunState) -> tuple[Phase, Step]:
             "tools": list(st.tools),
             "output": getattr(st.plan.output, "__name__", str(st.plan.output)),
             "completion": st.completion_mode,
+            "provenance": st.provenance,
         },
     )
     guards = st.guardrails.get("input")

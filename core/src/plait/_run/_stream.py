@@ -34,8 +34,8 @@ T = TypeVar("T")
 
 def partial_output(st: RunState | None, last: Any) -> Any:
     """The output as far as it has streamed in; ``last`` when nothing newer validates."""
-    if st is None:
-        return last
+    if st is None or st.emitter.held is not None or st.status == "blocked":
+        return last  # held back for the guardrails, or blocked by one: never shown
     if st.output is not None:
         return st.output
     partial = st.partial
