@@ -6,6 +6,9 @@ import importlib.util
 from pathlib import Path
 from types import ModuleType
 
+import anyio
+import pytest
+
 HERE = Path(__file__).parent
 
 
@@ -27,3 +30,10 @@ def test_import_bench_runs() -> None:
         "plait --help (wall)",
     }
     assert all(value > 0 for value in medians.values())
+
+
+def test_stack_bench_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    bench = _load("bench_stack")
+    anyio.run(bench.main, 2, 1)
+    out = capsys.readouterr().out
+    assert "no stack" in out and "full pack, enforced" in out

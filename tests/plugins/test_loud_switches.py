@@ -312,6 +312,9 @@ def test_plait_plugins_strict_fails_with_every_problem(site: Path, tmp_path: Pat
     shown = run_plait(site, "plugins", env=env, cwd=tmp_path)
     assert shown.returncode == 1
     assert "did you mean 'alpha'?" in shown.stderr and "Traceback" not in shown.stderr
+    first = shown.stderr.splitlines()[0]
+    assert "1 configuration problem(s)" in first and "failed to load" not in first
+    assert "fix the plugin switches" in first and "block a broken plugin" not in first
 
 
 def test_a_bare_owner_name_nobody_registers_is_reported_by_collect_all() -> None:

@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # what type checkers see; tests/test_public_api.py checks it 
     from ._approval import ApprovalRequest as ApprovalRequest
     from ._config import PlaitConfig as PlaitConfig
     from ._config import ProviderProfile as ProviderProfile
+    from ._config import load_config as load_config
     from ._context import Context as Context
     from ._contracts import Completion as Completion
     from ._contracts import Decision as Decision
@@ -48,6 +49,7 @@ if TYPE_CHECKING:  # what type checkers see; tests/test_public_api.py checks it 
     from ._errors import ModelNotConfigured as ModelNotConfigured
     from ._errors import ModelNotFound as ModelNotFound
     from ._errors import PlaitError as PlaitError
+    from ._errors import PluginConfigConflict as PluginConfigConflict
     from ._errors import PluginError as PluginError
     from ._errors import PluginErrors as PluginErrors
     from ._errors import PluginImportError as PluginImportError
@@ -147,6 +149,7 @@ _EXPORTS: dict[str, str] = {
     "OutputSpec": "_contracts",
     "PlaitConfig": "_config",
     "PlaitError": "_errors",
+    "PluginConfigConflict": "_errors",
     "PluginError": "_errors",
     "PluginErrors": "_errors",
     "PluginImportError": "_errors",
@@ -204,6 +207,7 @@ _EXPORTS: dict[str, str] = {
     "guardrail": "_run",
     "hookimpl": "_markers",
     "iter": "_run",
+    "load_config": "_config",
     "resume": "_run",
     "run": "_run",
     "start": "_run",

@@ -10,7 +10,9 @@ JSON, a plugin's import) are *mapped* into this tree with ``raise Mapped(...) fr
     │   ├── PluginImportError        importing the plugin's module raised
     │   ├── PluginValidationError    unknown hook, wrong signature, async hookimpl
     │   ├── PluginRegistrationError  a hook raised or returned something unusable
-    │   └── DuplicateName            two plugins registered the same name (names both)
+    │   ├── DuplicateName            two plugins registered the same name (names both)
+    │   └── PluginConfigConflict     the plugin switches contradict each other or what is
+    │                                installed (required and blocked, an ``owners`` entry)
     ├── PluginErrors                 strict mode: every PluginError of one load, together
     ├── ProviderError                a model request failed (never carries a secret)
     │   ├── RateLimited              429; ``retry_after`` seconds when the server said
@@ -53,6 +55,7 @@ __all__ = [
     "ModelNotConfigured",
     "ModelNotFound",
     "PlaitError",
+    "PluginConfigConflict",
     "PluginError",
     "PluginErrors",
     "PluginImportError",
@@ -160,6 +163,13 @@ class DuplicateName(PluginError):
     kind = "duplicate name"
 
 
+class PluginConfigConflict(PluginError):
+    """The switches contradict each other or what is installed (e.g. a plugin both
+    required and blocked, or an ``owners`` entry its plugin does not register)."""
+
+    kind = "configuration conflict"
+
+
 class PluginWarning(UserWarning):
     """A plugin failed to load or register, and plait goes on without it (lenient mode).
 
@@ -186,7 +196,12 @@ class PluginErrors(PlaitError):
     def __init__(self, errors: list[PluginError]) -> None:
         self.errors = list(errors)
         lines = "\n".join(f"  - {e}" for e in self.errors)
-        super().__init__(f"{len(self.errors)} plugin(s) failed to load:\n{lines}")
+        failed = sum(not isinstance(e, (PluginNotFound, PluginConfigConflict)) for e in errors)
+        what = [
+            f"{failed} plugin(s) failed to load" if failed else "",
+            f"{len(errors) - failed} configuration problem(s)" if len(errors) > failed else "",
+        ]
+        super().__init__(f"{' and '.join(w for w in what if w)}:\n{lines}")
 
     def __reduce__(self) -> Any:
         return (type(self), (self.errors,))

@@ -31,8 +31,8 @@ from ._contracts import (
     optional_attribute,
 )
 from ._errors import (
-    ConfigError,
     ModelNotConfigured,
+    PluginConfigConflict,
     PluginError,
     PluginErrors,
     PluginValidationError,
@@ -41,13 +41,12 @@ from ._errors import (
 from ._loader import (
     EntryPointLike,
     PlaitPluginManager,
-    PluginConfigConflict,
     PluginInfo,
     load_plugins,
     register_plugin,
-    same_plugin,
     switch_source,
 )
+from ._missing import missing_error
 from ._registry import KINDS, Registration, call_each, collect, hook_error, owner_table
 from ._stack import Stack
 
@@ -258,66 +257,14 @@ class Kernel:
         raise self._missing(label, name)
 
     def _missing(self, label: str, name: str) -> Exception:
-        failed = [i for i in self._infos.values() if i.status == "failed"]
-        same = next((i.error for i in failed if i.name == name and i.error), None)
-        if same is not None:
-            return same
-        kind = label[:-1].replace("_", " ")
-        known = ", ".join(sorted(self._registry(label))) or "none"
-        claimed = self._ambiguous.get(name) if label == "providers" else None
-        if claimed is not None:  # two plugins registered it: never pick one silently
-            return ModelNotConfigured(claimed.message)
-        offered = self._skipped_offering(kind, name)
-        if offered:
-            message = f"{offered} (registered: {known})"
-            return ModelNotConfigured(message) if label == "providers" else ConfigError(message)
-        hint = ""
-        if failed:
-            hint = "; these plugins failed and may have provided it: " + ", ".join(
-                f"{i.name} ({i.error.kind if i.error else 'failed'})" for i in failed
-            )
-        skipped = [i for i in self._infos.values() if i.status != "loaded" and not i.error]
-        if skipped:
-            hint += "; these plugins are not loaded and may provide it: " + ", ".join(
-                f"{i.name} ({self._why_skipped(i)})" for i in skipped
-            )
-        message = f"no {kind} named {name!r} (registered: {known}){hint}"
-        profile = self.config.providers.get(name) if label == "providers" else None
-        if profile is not None:  # a profile no installed plugin took up
-            api = "no `api`" if profile.api is None else f"api = {profile.api!r}"
-            message = (
-                f"provider profile {name!r} has {api} and no installed plugin serves it: "
-                f"set `api` to an API a provider plugin serves (registered: {known}){hint}"
-            )
-        # a missing provider means no model can be had; anything else is a wrong name
-        return ModelNotConfigured(message) if label == "providers" else ConfigError(message)
-
-    def _skipped_offering(self, kind: str, name: str) -> str:
-        """``provider 'acme' is offered by plugin 'acme' (distribution plait-acme), which
-        PLAIT_BLOCK_PLUGINS blocks`` when a plugin named like ``name`` was not loaded."""
-        for info in self._infos.values():
-            if info.status == "loaded" or info.error is not None:
-                continue
-            if same_plugin(name, info) or same_plugin(f"plait-{name}", info):
-                dist = f" (distribution {info.distribution})" if info.distribution else ""
-                return (
-                    f"{kind} {name!r} is offered by plugin {info.name!r}{dist}, "
-                    f"{self._why_skipped(info, which=True)}"
-                )
-        return ""
-
-    def _why_skipped(self, info: PluginInfo, *, which: bool = False) -> str:
-        """Why ``info`` was not loaded, naming the switch and where it was set."""
-        config = self.config
-        if info.status == "blocked":
-            where = switch_source(config, "block_plugins")
-            return f"which {where} blocks" if which else f"blocked by {where}"
-        if info.status == "not allowed":
-            where = switch_source(config, "plugins")
-            return f"{'which is ' if which else ''}not in the allow-list ({where})"
-        where = switch_source(config, "disable_plugin_autoload")
-        reason = f"autoload is off ({where}) and it is neither allow-listed nor required"
-        return f"which is not loaded: {reason}" if which else reason
+        return missing_error(
+            label,
+            name,
+            infos=self._infos,
+            config=self.config,
+            known=self._registry(label),
+            ambiguous=self._ambiguous,
+        )
 
     def function_tool(self, fn: Any) -> Tool:
         """The ``Tool`` adapted from a plain function, built once per kernel and function."""

@@ -18,29 +18,28 @@ import importlib
 import inspect
 import traceback
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from importlib import metadata
 from types import FunctionType, MethodType, ModuleType
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 import pluggy
 
 from . import hookspecs
-from ._config import ENV_VARS, PlaitConfig
+from ._config import PlaitConfig
 from ._errors import (
     DuplicateName,
     PluginError,
     PluginImportError,
-    PluginNotFound,
     PluginValidationError,
 )
 from ._markers import PROJECT
+from ._plugin_info import PluginInfo, PluginStatus
+from ._switches import check_owners, check_switches, plugin_label, same_plugin, switch_source
 
 __all__ = [
     "BUILTIN_DISTRIBUTION",
     "EntryPointLike",
     "PlaitPluginManager",
-    "PluginConfigConflict",
     "PluginInfo",
     "PluginStatus",
     "discover_entry_points",
@@ -49,22 +48,9 @@ __all__ = [
     "switch_source",
 ]
 
-PluginStatus = Literal["loaded", "failed", "blocked", "not allowed", "disabled"]
 BUILTIN_DISTRIBUTION = "plait (built-in)"
 HOOK_PREFIX = "plait_"
 _IMPL_MARK = f"{PROJECT}_impl"  # the attribute ``@hookimpl`` sets on a function
-_LISTS = {
-    "plugins": "the allow-list",
-    "block_plugins": "the block-list",
-    "required_plugins": "the required list",
-}
-
-
-class PluginConfigConflict(PluginError):
-    """The switches contradict each other or what is installed (e.g. a plugin both
-    required and blocked, or an ``owners`` entry its plugin does not register)."""
-
-    kind = "configuration conflict"
 
 
 class EntryPointLike(Protocol):
@@ -74,84 +60,6 @@ class EntryPointLike(Protocol):
     value: str
 
     def load(self) -> Any: ...
-
-
-@dataclass
-class PluginInfo:
-    """One plugin as the kernel sees it; ``plait plugins`` prints these."""
-
-    name: str
-    distribution: str | None
-    version: str | None
-    status: PluginStatus
-    module: str | None = None
-    builtin: bool = False
-    hooks: tuple[str, ...] = ()
-    registered: dict[str, list[str]] = field(default_factory=dict)
-    error: PluginError | None = None
-    problems: list[PluginError] = field(default_factory=list)
-    """What concerns this plugin without failing it (a duplicate name it is part of)."""
-
-    def fail(self, error: PluginError) -> None:
-        """Mark the plugin failed (the first error wins; later ones are kept in its message)."""
-        self.status = "failed"
-        if self.error is None:
-            self.error = error
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON values, for ``plait plugins --json``."""
-        return {
-            "name": self.name,
-            "distribution": self.distribution,
-            "version": self.version,
-            "status": self.status,
-            "builtin": self.builtin,
-            "module": self.module,
-            "hooks": list(self.hooks),
-            "registered": self.registered,
-            "error": None if self.error is None else _error_dict(self.error),
-            "problems": [_error_dict(p) for p in self.problems],
-        }
-
-
-def _error_dict(error: PluginError) -> dict[str, Any]:
-    return {"kind": error.kind, "type": type(error).__name__, "message": error.message}
-
-
-def _normal(name: str) -> str:
-    """A distribution name as packaging compares them (``Plait_Acme`` is ``plait-acme``)."""
-    return name.lower().replace("_", "-").replace(".", "-")
-
-
-def same_plugin(wanted: str, info: PluginInfo | None) -> bool:
-    """Whether ``wanted`` (a plugin name, or a distribution name) names this plugin."""
-    if info is None:
-        return False
-    dist = info.distribution
-    return wanted == info.name or (dist is not None and _normal(wanted) == _normal(dist))
-
-
-def switch_source(config: PlaitConfig, key: str) -> str:
-    """Where the switch ``key`` was set, for messages: ``PLAIT_BLOCK_PLUGINS``, or
-    ``block_plugins in /path/plait.toml`` (just the key when set in code)."""
-    origin = config.origins.get(key)
-    if origin is None:
-        return key
-    var = next((v for v, k in ENV_VARS.items() if k == key), None)
-    if var is not None and origin == f"environment variable {var}":
-        return var
-    if origin.startswith(("/", ".")) or "[tool.plait]" in origin or origin.endswith(".toml"):
-        return f"{key} in {origin}"
-    return f"{key} ({origin})"
-
-
-def _suggest(name: str, known: Iterable[str]) -> str:
-    """``; did you mean 'x'?``, else the installed names."""
-    names = sorted(set(known))
-    close = difflib.get_close_matches(name, names, n=1)
-    if close:
-        return f"; did you mean {close[0]!r}?"
-    return f" (installed: {', '.join(names) or 'none'})"
 
 
 class PlaitPluginManager(pluggy.PluginManager):
@@ -362,7 +270,7 @@ def load_plugins(
         if first is not None:
             info.fail(
                 DuplicateName(
-                    f"entry point name {ep.name!r} is already taken by {_source(first)}, "
+                    f"entry point name {ep.name!r} is already taken by {plugin_label(first)}, "
                     "found first on the path; this one is not loaded: uninstall one",
                     plugin=ep.name,
                     distribution=dist,
@@ -377,78 +285,7 @@ def load_plugins(
             continue
         _load_entry_point(pm, ep, info)
     if config.plugins is not None or config.block_plugins or config.required_plugins:
-        infos.extend(_check_switches(config, known))
+        infos.extend(check_switches(config, known))
     if config.owners:
-        infos.extend(_check_owners(config, infos))
+        infos.extend(check_owners(config, infos))
     return infos
-
-
-def _source(info: PluginInfo) -> str:
-    """``'name' (distribution version)``, for messages naming a plugin."""
-    if info.distribution is None:
-        return repr(info.name)
-    version = f" {info.version}" if info.version else ""
-    return f"{info.name!r} ({info.distribution}{version})"
-
-
-def _check_switches(config: PlaitConfig, known: dict[str, PluginInfo]) -> list[PluginInfo]:
-    """Fail names in the allow-, block- and required lists that no installed plugin has
-    (one row each, naming every list it is in), and required plugins that are blocked.
-
-    Returns the rows made for names that are not installed.
-    """
-    rows: list[PluginInfo] = []
-    required, blocked = set(config.required_plugins), set(config.block_plugins)
-    named = (*config.required_plugins, *(config.plugins or ()), *config.block_plugins)
-    for name in dict.fromkeys(named):
-        info = known.get(name)
-        missing = ""
-        if info is None:
-            missing = f" no installed plugin has that name{_suggest(name, known)}"
-        if name in required and name in blocked:
-            error: PluginError = PluginConfigConflict(
-                f"{name!r} is both required ({switch_source(config, 'required_plugins')}) "
-                f"and blocked ({switch_source(config, 'block_plugins')}); a required plugin "
-                "must load: take it out of one of the two lists"
-                + (f" (besides,{missing})" if missing else ""),
-                plugin=name,
-            )
-        elif info is None:
-            lists = " and ".join(
-                f"{label} ({switch_source(config, key)})"
-                for key, label in _LISTS.items()
-                if name in (getattr(config, key) or ())
-            )
-            error = PluginNotFound(f"{name!r} is in {lists} but{missing}", plugin=name)
-        else:
-            continue
-        if info is None:
-            info = PluginInfo(name, None, None, "failed")
-            rows.append(info)
-        else:
-            error.distribution, error.version = info.distribution, info.version
-        info.fail(error)
-    return rows
-
-
-def _check_owners(config: PlaitConfig, infos: list[PluginInfo]) -> list[PluginInfo]:
-    """One ``PluginNotFound`` row per ``owners`` value that names no installed plugin
-    (by plugin or distribution name)."""
-    unknown: dict[str, list[str]] = {}
-    for key, owner in config.owners.items():
-        if not any(same_plugin(owner, i) for i in infos):
-            unknown.setdefault(owner, []).append(key)
-    names = [i.name for i in infos] + [i.distribution for i in infos if i.distribution]
-    rows: list[PluginInfo] = []
-    for owner, keys in unknown.items():
-        info = PluginInfo(owner, None, None, "failed")
-        info.fail(
-            PluginNotFound(
-                f"{owner!r} is named as the owner of {', '.join(map(repr, keys))} "
-                f"({switch_source(config, 'owners')}) but no installed plugin or "
-                f"distribution has that name{_suggest(owner, names)}",
-                plugin=owner,
-            )
-        )
-        rows.append(info)
-    return rows

@@ -21,10 +21,15 @@ from typing import Any
 
 from ._config import PlaitConfig
 from ._contracts import EventHandler, Executor, Guardrail, Provider, Store, Tool, Verifier
-from ._errors import ConfigError, DuplicateName, PluginError, PluginRegistrationError
+from ._errors import (
+    ConfigError,
+    DuplicateName,
+    PluginConfigConflict,
+    PluginError,
+    PluginRegistrationError,
+)
 from ._loader import (
     PlaitPluginManager,
-    PluginConfigConflict,
     PluginInfo,
     same_plugin,
     switch_source,

@@ -8,7 +8,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from .._errors import ConfigError, ModelNotConfigured, PlaitError, PluginErrors
+from .._errors import (
+    ConfigError,
+    ModelNotConfigured,
+    PlaitError,
+    PluginConfigConflict,
+    PluginErrors,
+    PluginNotFound,
+)
 from .._store._errors import SchemaTooNew, StoreBusy, StoreError, StoreFull, ThreadConflict
 
 __all__ = ["CliError", "Outcome", "report_errors"]
@@ -46,6 +53,10 @@ class Outcome:
 def _hint(exc: BaseException) -> str:
     if isinstance(exc, CliError):
         return f" (hint: {exc.hint})"
+    if isinstance(exc, PluginErrors) and all(
+        isinstance(e, (PluginNotFound, PluginConfigConflict)) for e in exc.errors
+    ):  # nothing is broken: a switch names the wrong plugin or contradicts another
+        return " (hint: fix the plugin switches named below; `plait plugins` lists the installed)"
     for cls, hint in HINTS.items():
         if isinstance(exc, cls):
             return f" (hint: {hint})"
