@@ -359,3 +359,17 @@ async def test_an_uncopyable_subject_blocks() -> None:
         decisions[0].reason
         == "guardrail 'look' could not be given a copy of its subject (TypeError)"
     )
+
+
+def test_a_blocked_output_reaches_no_field_of_the_result(kernel: Kernel) -> None:
+    @plait.guardrail(stage="output", name="no-secrets")
+    def no_secrets(out: Any) -> plait.Decision:
+        return plait.Decision(action="block", reason="it holds a secret")
+
+    model = ScriptedModel([complete(result="the code is 1234")])
+    result = plait.run(
+        "x", model=model, guardrails=[no_secrets], kernel=kernel, raise_on_failure=False,
+        require_completion=True,
+    )  # fmt: skip
+    assert (result.status, result.output, result.completion) == ("blocked", None, None)
+    assert result.error == "guardrail 'no-secrets' blocked the output: it holds a secret"

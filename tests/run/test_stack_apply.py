@@ -100,3 +100,15 @@ async def test_the_kernel_applies_its_stack_to_every_run(tmp_path: Path) -> None
     )
     assert (result.turns, result.stop_reason) == (5, "limit:turns")  # enforced: 5, not 40
     assert kernel.provenance()["stack"]["limits"]["turns"] == 5
+
+
+def test_an_enforced_model_refuses_another(tmp_path: Path) -> None:
+    stack = _stack(tmp_path, 'model = "test:echo"\n[stack]\nenforce = ["model"]\n')
+    assert stack.apply(run_spec("t", str, {})).model is None  # the default applies
+    assert stack.apply(run_spec("t", str, {"model": "test:echo"})).model == "test:echo"
+    with pytest.raises(ConfigError, match=r"enforces model 'test:echo' \(.*plait.toml\)"):
+        stack.apply(run_spec("t", str, {"model": "openai:gpt-4o"}))
+    with pytest.raises(ConfigError, match="a model object"):
+        stack.apply(run_spec("t", str, {"model": ScriptedModel(["x"])}))
+    with pytest.raises(ConfigError, match="no model is configured"):
+        _stack(tmp_path, "[stack]\nenforce = ['model']\n")

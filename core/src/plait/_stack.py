@@ -50,6 +50,7 @@ class Stack:
     """The effective stack of one kernel (built once, applied to every run)."""
 
     items: tuple[StackItem, ...]
+    model: str | None  # the configured default model, when ``enforce`` names ``model``
     limits: Limits | None
     redact: bool | None
     retry: RetryPolicy | None
@@ -64,12 +65,22 @@ class Stack:
             return None
         where = {k[6:]: v for k, v in config.origins.items() if k.startswith("stack.")}
         enforce = frozenset(conf.enforce)
+        model = None
+        if "model" in enforce:
+            if config.model is None:
+                raise ConfigError(
+                    f"{where.get('enforce', 'configuration')}: stack enforce names 'model' "
+                    "but no model is configured: set `model` (or PLAIT_MODEL)"
+                )
+            model = config.model
+            where["model"] = config.origins.get("model", "configuration")
         items = tuple(
             StackItem(kind, name, kind in enforce, where.get(kind, "configuration"))
             for kind in NAMED_KINDS
             for name in getattr(conf, kind)
         )
-        return cls(items, conf.limits, conf.redact, _retry(conf.retry, where), enforce, where)
+        retry = _retry(conf.retry, where)
+        return cls(items, model, conf.limits, conf.redact, retry, enforce, where)
 
     def names(self, kind: str) -> list[str]:
         return [i.name for i in self.items if i.kind == kind]
@@ -94,11 +105,21 @@ class Stack:
             items.append(_with_plugin(item, reg.plugin, dist, version))
         if problems:
             raise ConfigError("the configured stack cannot be applied:\n  " + "\n  ".join(problems))
-        return Stack(tuple(items), self.limits, self.redact, self.retry, self.enforce, self.sources)
+        return Stack(
+            tuple(items),
+            self.model,
+            self.limits,
+            self.redact,
+            self.retry,
+            self.enforce,
+            self.sources,
+        )
 
     def apply(self, spec: RunSpec) -> RunSpec:
         """``spec`` with the stack: enforced kinds added to the code's, others as defaults."""
         changes: dict[str, Any] = {}
+        if self.model is not None:
+            self._check_model(spec)
         for kind in ("tools", "guardrails", "verifiers"):
             names = self.names(kind)
             given = getattr(spec, kind)
@@ -119,6 +140,17 @@ class Stack:
             changes["retry_policy"] = self.retry
         return spec._replace(**changes) if changes else spec
 
+    def _check_model(self, spec: RunSpec) -> None:
+        """An enforced model: a run may name it (or none), never another."""
+        given = spec.model
+        if given is None or given == self.model:
+            return
+        asked = given if isinstance(given, str) else f"a model object ({type(given).__name__})"
+        raise ConfigError(
+            f"the configuration enforces model {self.model!r} ({self.sources['model']}); "
+            f"this run asked for {asked}"
+        )
+
     def _limits(self, spec: RunSpec) -> Limits | None:
         if self.limits is None:
             return None
@@ -135,6 +167,7 @@ class Stack:
         """Plain JSON: what ``plait stack --json`` prints and a recorded run keeps."""
         return {
             "items": [i.to_dict() for i in self.items],
+            "model": self.model,
             "limits": self.limits.model_dump(mode="json") if self.limits is not None else None,
             "redact": self.redact,
             "retry": None if self.retry is None else _retry_dict(self.retry),

@@ -176,7 +176,7 @@ def build_result(st: RunState) -> Result[Any]:
         stop_reason=st.stop_reason or "cancelled",
         run_id=st.run_id,
         usage=usage,
-        completion=st.completion,
+        completion=None if status == "blocked" else st.completion,  # never the blocked value
         verified=st.verified,
         verdicts=tuple(st.verdicts),
         guardrails=tuple(st.decisions),
