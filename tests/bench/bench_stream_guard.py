@@ -1,11 +1,12 @@
-"""What holding a streamed answer for its output guardrails costs (docs/guardrails.md).
+"""What output and stream guardrails cost a streamed answer (docs/guardrails.md).
 
 Run by hand:  python tests/bench/bench_stream_guard.py [--runs 30] [--chunks 20]
               [--delay 0.01] [--json]
 
 * latency: a scripted streaming model sends ``--chunks`` text pieces, ``--delay``
-  seconds apart; for a run without guardrails and for runs with one output guardrail
-  (async, sync, and a sync one that takes 20 ms) it reports the median over ``--runs``
+  seconds apart; for a run without guardrails and for runs with one output guardrail or
+  one stream guardrail (async, sync, and a sync one that takes 20 ms; a stream guardrail
+  is checked at each sentence end, each chunk here) it reports the median over ``--runs``
   runs of the time from entering ``plait.stream`` to the first ``text.delta`` the
   consumer receives (time to first visible text) and to the end of the run;
 * CPU: the median cost of ``private_copy`` (what each guardrail is handed) on typical
@@ -29,6 +30,7 @@ from pydantic import BaseModel
 
 import plait
 from plait._context import Context
+from plait._contracts import GuardrailStage
 from plait._kernel import Kernel
 from plait._run._checks import private_copy, run_guardrails
 from plait.testing import ScriptedModel, Turn, make_kernel
@@ -55,20 +57,26 @@ def _slow_sync(text: str) -> bool:
     return True
 
 
-GUARDS: dict[str, Callable[..., Any] | None] = {
+GUARDS: dict[str, tuple[GuardrailStage, Callable[..., Any]] | None] = {
     "no guardrail": None,
-    "output guardrail (async)": _fine_async,
-    "output guardrail (sync, thread)": _fine_sync,
-    "output guardrail (sync, 20 ms)": _slow_sync,
+    "output guardrail (async)": ("output", _fine_async),
+    "output guardrail (sync, thread)": ("output", _fine_sync),
+    "output guardrail (sync, 20 ms)": ("output", _slow_sync),
+    "stream guardrail (async)": ("stream", _fine_async),
+    "stream guardrail (sync, thread)": ("stream", _fine_sync),
+    "stream guardrail (sync, 20 ms)": ("stream", _slow_sync),
 }
 
 
 async def _one(
-    guard: Callable[..., Any] | None, chunks: int, delay: float, kernel: Kernel
+    guard: tuple[GuardrailStage, Callable[..., Any]] | None,
+    chunks: int,
+    delay: float,
+    kernel: Kernel,
 ) -> tuple[float, float]:
     text = "".join(f"word{i:03d}. " for i in range(chunks))  # 9 characters a chunk
     model = ScriptedModel([Turn(text=text, delay=delay)], chunk_size=9)
-    guards = [] if guard is None else [plait.guardrail(stage="output")(guard)]
+    guards = [] if guard is None else [plait.guardrail(stage=guard[0])(guard[1])]
     start = time.perf_counter()
     first = None
     async with plait.stream("x", model=model, guardrails=guards, kernel=kernel) as s:

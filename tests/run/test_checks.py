@@ -343,8 +343,18 @@ def test_model_error_beside_input_guardrails(kernel: Kernel, verdict: bool) -> N
 
 def test_a_guardrail_of_a_stage_the_loop_does_not_run_is_refused(kernel: Kernel) -> None:
     """A guardrail that would never run must not look active (guardrails fail closed)."""
-    watch = plait.guardrail(stage="stream")(lambda text: True)
+
+    class Odd:
+        name = "odd"
+        stage = "everywhere"
+
+        async def check(self, subject: Any, ctx: Any) -> Decision:
+            return Decision()
+
     model = ScriptedModel(["never asked"])
-    with pytest.raises(ValueError, match="stage 'stream'"):
-        plait.run("x", model=model, guardrails=[watch], kernel=kernel)
+    with pytest.raises(ValueError, match="stage 'everywhere'"):
+        plait.run("x", model=model, guardrails=[Odd()], kernel=kernel)
     assert model.requests == []
+    # every stage of the contract runs, ``stream`` included (tests/run/test_stream_guardrails.py)
+    watch = plait.guardrail(stage="stream")(lambda text: True)
+    assert plait.run("x", model=model, guardrails=[watch], kernel=kernel).output == "never asked"

@@ -278,7 +278,8 @@ class Guardrail(Protocol):
     stage: GuardrailStage
 
     async def check(self, subject: Any, ctx: Context[Any]) -> Decision:
-        """Decide about ``subject`` (the input text, output, tool call or tool result)."""
+        """Decide about ``subject``: the input text, the output, a tool call, a tool result,
+        or (``stream`` stage) the answer's text so far; each check gets its own copy."""
         ...
 
 

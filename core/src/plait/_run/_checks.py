@@ -44,6 +44,7 @@ __all__ = [
     "guardrail",
     "private_copy",
     "run_guardrails",
+    "run_stream_guardrails",
     "run_verifiers",
     "verifier",
 ]
@@ -146,7 +147,8 @@ def guardrail(
     timeout: float | None = None,
     parallel: bool = True,
 ) -> FunctionGuardrail | Callable[[Callable[..., Any]], FunctionGuardrail]:
-    """Make a guardrail for ``stage`` (input, output, tool_call, tool_result) from a function.
+    """Make a guardrail for ``stage`` (input, output, tool_call, tool_result, stream) from
+    a function (a ``stream`` guardrail gets the answer's text so far, a ``str``).
 
     ``parallel=False`` on an input guardrail makes the first model request wait for it
     (use it for redaction: the model then never sees the original input).
@@ -315,23 +317,27 @@ def _verdict(info: CallInfo[Any], name: str) -> Verdict:
     )
 
 
+async def _check_one(g: Any, stage: GuardrailStage, subject: Any, ctx: Context[Any]) -> Decision:
+    """One guardrail's decision on its own copy of ``subject`` (fail closed)."""
+    name = str(getattr(g, "name", "guardrail"))
+    try:
+        seen = private_copy(subject)
+    except Exception as exc:  # fail closed: no check, no pass
+        reason = _uncopyable("guardrail", name, exc)
+        return Decision(
+            action="block", reason=reason, guardrail=name, stage=stage, error="uncopyable"
+        )
+    info = await _call_check("guardrail", name, g.check, (seen, ctx), _timeout(g))
+    return _decision(info, name, stage)
+
+
 async def run_guardrails(
     guards: Sequence[Any], stage: GuardrailStage, subject: Any, ctx: Context[Any]
 ) -> Outcome:
     """Run ``guards`` in order; redactions chain. Stops at the first block or retry."""
     decisions: list[Decision] = []
     for g in guards:
-        name = str(getattr(g, "name", "guardrail"))
-        try:
-            seen = private_copy(subject)
-        except Exception as exc:  # fail closed: no check, no pass
-            reason = _uncopyable("guardrail", name, exc)
-            decision = Decision(
-                action="block", reason=reason, guardrail=name, stage=stage, error="uncopyable"
-            )
-        else:
-            info = await _call_check("guardrail", name, g.check, (seen, ctx), _timeout(g))
-            decision = _decision(info, name, stage)
+        decision = await _check_one(g, stage, subject, ctx)
         decisions.append(decision)
         if decision.action in ("block", "ask"):  # no approver in a plain run: fail closed
             return "block", decision, decisions
@@ -340,6 +346,49 @@ async def run_guardrails(
         if decision.action in ("redact", "replace"):
             subject = _apply(decision, subject)
     return "allow", subject, decisions
+
+
+async def run_stream_guardrails(
+    guards: Sequence[Any], text: str, shown: str, ctx: Context[Any]
+) -> Outcome:
+    """Run stream guardrails on ``text``, the turn's text so far, of which ``shown`` (a
+    prefix) was already released to the consumer. Rewrites chain.
+
+    ``redact`` without a replacement redacts what was not shown yet (``shown +
+    "[redacted]"``); a replacement must be a ``str`` that keeps ``shown`` as it is (shown
+    text cannot be taken back): any other rewrite blocks (fail closed). ``retry`` and
+    ``ask`` block: text may already be shown, so the turn cannot start over unseen.
+    """
+    decisions: list[Decision] = []
+    for g in guards:
+        decision = await _check_one(g, "stream", text, ctx)
+        action = decision.action
+        if action in ("redact", "replace"):
+            new = decision.replacement
+            if new is None:
+                new = shown + REDACTED
+            if type(new) is not str or not new.startswith(shown):
+                name = decision.guardrail
+                why = "a replacement that is not a str" if type(new) is not str else None
+                decision = Decision(
+                    action="block",
+                    reason=(
+                        f"guardrail {name!r} returned {why}"
+                        if why
+                        else f"guardrail {name!r} rewrote text already shown (it cannot be "
+                        "taken back)"
+                    ),
+                    guardrail=name,
+                    stage="stream",
+                    error="bad return value" if why else "rewrote shown text",
+                )
+                action = "block"
+            else:
+                text = new
+        decisions.append(decision)
+        if action != "allow" and action not in ("redact", "replace"):
+            return "block", decision, decisions  # block, retry, ask: the turn stops
+    return "allow", text, decisions
 
 
 async def run_verifiers(

@@ -13,12 +13,17 @@ guardrails. They pass: it is shown (``show_answer``; a rewritten output replaces
 held text). Anything else (a block, a retry, a failed verification, the end of the run):
 its content — text, thinking and call deltas, the text of ``model.response``, the
 completion summary — is dropped and only the other events are shown (``drop_answer``).
+
+Stream guardrails (``_stream_checks``, imported only by runs that have them) sit between
+the model's text and the events: a text delta is shown when they allowed it, a block
+cuts the turn (``CUT``: the run is finished, nothing becomes history); an unwatched,
+unstreamed turn is checked once, whole (``_checked``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._contracts import RequestParams
 from .._messages import (
@@ -35,6 +40,9 @@ from .._retry import request_with_retry, stream_with_retry
 from ._budget import charge_usage
 from ._completion import COMPLETE
 from ._state import PartialOutput, RunState
+
+if TYPE_CHECKING:
+    from ._stream_checks import StreamGuard
 
 __all__ = ["answered", "ask_model", "drop_answer", "show_answer", "usage_data"]
 
@@ -74,6 +82,8 @@ def ask_model(
             emitter.hold()
             emitter.answer_held = True
         return _watched(st, messages, params)
+    if st.guardrails and "stream" in st.guardrails:  # checked once, on the whole text
+        return _checked(st, messages, params)
     return request_with_retry(
         st.model,
         messages,
@@ -83,10 +93,27 @@ def ask_model(
     )
 
 
+async def _checked(
+    st: RunState, messages: Sequence[Message], params: RequestParams
+) -> ModelResponse:
+    """An unwatched, unstreamed turn under stream guardrails: the complete text is
+    checked once (policy never depends on whether somebody watches)."""
+    from ._stream_checks import check_whole
+
+    response = await request_with_retry(
+        st.model,
+        messages,
+        params,
+        policy=st.retry_policy,
+        deadline=params.settings.timeout,
+    )
+    return await check_whole(st, response)
+
+
 def answered(st: RunState, response: ModelResponse) -> ModelResponse:
     """Charge the answer's usage (to every run above too) and announce it."""
     charge_usage(st, response.usage)
-    if not st.emitter.sinks:
+    if not st.emitter.sinks or st.status is not None:  # nobody watches; a cut turn
         return response
     msg = response.message
     st.emitter.emit(
@@ -168,9 +195,17 @@ async def _watched(
         st.partial = PartialOutput()
     # a secret split across deltas is caught whole: pieces are held back until safe
     held = _HeldDeltas(st) if st.redact is not None and st.emitter.sinks else None
+    guard = None
+    if st.guardrails and "stream" in st.guardrails:  # text shown as the guardrails allow it
+        from ._stream_checks import StreamGuard
+
+        guard = StreamGuard(st, lambda text: _text(st, text, held))
     settings = params.settings
     if settings.stream is not False:
-        response = await _streamed(st, messages, params, held)
+        if guard is None:
+            response = await _streamed(st, messages, params, held, None)
+        else:
+            response = await guard.around(lambda: _streamed(st, messages, params, held, guard))
     else:
         response = await request_with_retry(
             st.model,
@@ -180,14 +215,20 @@ async def _watched(
             deadline=settings.timeout,  # absolute, all attempts; the run's deadline caps it
         )
         for event in _as_deltas(response):
-            _show(st, event, held)
-    if held is not None:
+            _show(st, event, held, guard)
+        if guard is not None:
+            response = await guard.close(response)
+    if held is not None and st.status is None:  # a blocked turn shows nothing more
         held.flush()
     return response
 
 
 async def _streamed(
-    st: RunState, messages: Sequence[Message], params: RequestParams, held: _HeldDeltas | None
+    st: RunState,
+    messages: Sequence[Message],
+    params: RequestParams,
+    held: _HeldDeltas | None,
+    guard: StreamGuard | None,
 ) -> ModelResponse:
     settings = params.settings
     stream = stream_with_retry(
@@ -204,7 +245,7 @@ async def _streamed(
             if type(event) is ResponseDone:
                 response = event.response
             else:
-                _show(st, event, held)
+                _show(st, event, held, guard)
     finally:
         await stream.aclose()  # type: ignore[attr-defined]
     assert response is not None  # stream_with_retry raises ProtocolError otherwise
@@ -221,16 +262,17 @@ def _as_deltas(response: ModelResponse) -> list[StreamEvent]:
     return events
 
 
-def _show(st: RunState, event: StreamEvent, held: _HeldDeltas | None) -> None:
-    """Record one delta for ``partial()`` and emit it (through the redaction hold)."""
+def _show(
+    st: RunState, event: StreamEvent, held: _HeldDeltas | None, guard: StreamGuard | None
+) -> None:
+    """Record one delta for ``partial()`` and emit it (through the stream guardrails and
+    the redaction hold)."""
     kind = type(event)
     if kind is TextDelta:
-        assert st.partial is not None  # made by _watched
-        st.partial.text.append(event.text)  # type: ignore[union-attr]
-        if held is None:
-            st.emitter.emit("text.delta", {"text": event.text})  # type: ignore[union-attr]
+        if guard is None:
+            _text(st, event.text, held)  # type: ignore[union-attr]
         else:
-            held.text("text.delta", event.text)  # type: ignore[union-attr]
+            guard.feed(event.text)  # type: ignore[union-attr]
     elif kind is ToolCallDelta:
         _tool_delta(st, event, held)  # type: ignore[arg-type]
     elif kind is ThinkingDelta:
@@ -238,6 +280,16 @@ def _show(st: RunState, event: StreamEvent, held: _HeldDeltas | None) -> None:
             st.emitter.emit("thinking.delta", {"text": event.text})  # type: ignore[union-attr]
         else:
             held.text("thinking.delta", event.text)  # type: ignore[union-attr]
+
+
+def _text(st: RunState, text: str, held: _HeldDeltas | None) -> None:
+    """Answer text that may be shown: for ``partial()``, and as a ``text.delta``."""
+    assert st.partial is not None  # made by _watched
+    st.partial.text.append(text)
+    if held is None:
+        st.emitter.emit("text.delta", {"text": text})
+    else:
+        held.text("text.delta", text)
 
 
 def _tool_delta(st: RunState, delta: ToolCallDelta, held: _HeldDeltas | None) -> None:

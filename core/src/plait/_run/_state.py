@@ -44,8 +44,8 @@ if TYPE_CHECKING:
 
 __all__ = ["PartialOutput", "RunState", "setup"]
 
-RUN_STAGES = ("input", "tool_call", "tool_result", "output")
-"""The guardrail stages the loop runs (``stream`` is reserved)."""
+RUN_STAGES = ("input", "tool_call", "tool_result", "output", "stream")
+"""The guardrail stages the loop runs (every ``GuardrailStage``)."""
 
 NO_USAGE = Usage()
 DEFAULT_SETTINGS = ModelSettings()
@@ -308,7 +308,7 @@ def _guardrails(spec: RunSpec, kernel: Kernel | None) -> dict[str, list[Any]]:
         if g.stage not in RUN_STAGES:  # never silently inactive: guardrails fail closed
             raise ValueError(
                 f"guardrail {getattr(g, 'name', g)!r} has stage {g.stage!r}; a run checks "
-                f"{', '.join(RUN_STAGES)} (stream guardrails are not implemented yet)"
+                f"{', '.join(RUN_STAGES)}"
             )
         guardrails.setdefault(g.stage, []).append(g)
     return guardrails

@@ -149,10 +149,10 @@ async def step_model(st: RunState) -> tuple[Phase, Step]:
     try:
         if "input" in st.guardrails and not st.input_checked:
             response = await _ask_with_input_guard(st, params)
-            if response is None:
-                return "end", Step("model", st.turns)
         else:
             response = answered(st, await ask_model(st, st.messages, params))
+        if response is None or st.status is not None:  # blocked (a cut turn is no history)
+            return "end", Step("model", st.turns)
     except ProviderError as err:
         st.exception = err
         st.emitter.emit("error", {"type": type(err).__name__, "message": str(err)})
