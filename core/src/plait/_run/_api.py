@@ -61,6 +61,7 @@ async def arun(task: str | None = None, *, output: Any = str, **options: Any) ->
     """Run ``task`` to the end and return its ``Result`` (see ``docs/run.md``)."""
     # Runner.drive, written out: one coroutine frame fewer held per run in flight
     r = runner(task, output, options)
+    del options  # the run's spec holds them: nothing kept twice per run in flight
     st = await r.aprepare()
     try:
         await r.all_steps(st)

@@ -87,13 +87,12 @@ async def advance(
                     # code that may start runs (tools, checks, approvals) sees this run as
                     # their parent; a plain model request holds no context token meanwhile
                     token = None if _plain_model_step(st) else CURRENT_RUN.set(st)
-                    try:
-                        run_step, allowed = STEPS[st.phase]
-                        phase, step = await run_step(st)
+                    try:  # no locals for the table's entry: each is memory per run in flight
+                        phase, step = await STEPS[st.phase][0](st)
                     finally:
                         if token is not None:
                             CURRENT_RUN.reset(token)
-                    if phase not in allowed:
+                    if phase not in STEPS[st.phase][1]:
                         raise AssertionError(f"plait bug: step {st.phase!r} returned {phase!r}")
                     # finished inside the step (a guardrail blocked a tool call): end it
                     st.phase = "end" if st.status is not None and phase != "done" else phase
