@@ -31,6 +31,7 @@ __all__ = [
     "CallInfo",
     "PluginKind",
     "call_plugin",
+    "plugin_failure",
     "decision_from",
     "describe_error",
     "maybe_await",
@@ -49,7 +50,7 @@ class CallInfo(Generic[T]):
     kind: PluginKind
     name: str
     value: T | None = None
-    error: Exception | None = None
+    error: BaseException | None = None
     duration: float = 0.0
     timed_out: bool = False
 
@@ -74,8 +75,10 @@ async def call_plugin(
 ) -> CallInfo[T]:
     """Await ``call()`` for at most ``seconds`` and record the outcome.
 
-    Exceptions become ``CallInfo.error``; cancellation, ``KeyboardInterrupt`` and
-    ``SystemExit`` propagate (they are not plugin failures).
+    Exceptions become ``CallInfo.error``, and so does any other ``BaseException`` the
+    plugin raises (``SystemExit``: plugin code never ends the host). Cancellation and
+    ``KeyboardInterrupt`` propagate: they are the run's and the user's, not the plugin's
+    (see ``plugin_failure``).
     """
     start = perf_counter()
     try:
@@ -90,7 +93,30 @@ async def call_plugin(
         return CallInfo(kind, name, error=exc, duration=perf_counter() - start, timed_out=True)
     except Exception as exc:
         return CallInfo(kind, name, error=exc, duration=perf_counter() - start)
+    except BaseException as exc:
+        if not plugin_failure(exc, anyio.get_cancelled_exc_class()):
+            raise
+        return CallInfo(kind, name, error=exc, duration=perf_counter() - start)
     return CallInfo(kind, name, value=value, duration=perf_counter() - start)
+
+
+def plugin_failure(exc: BaseException, cancelled: type[BaseException] | None = None) -> bool:
+    """Whether ``exc``, raised by plugin code, is the plugin's failure (contained and
+    classified like any other) rather than the run's cancellation (``cancelled``: the
+    async library's class) or the user's interrupt.
+
+    ``SystemExit`` and other ``BaseException`` subclasses a plugin raises are failures:
+    a tool, guardrail, hook or import calling ``sys.exit()`` never ends the host.
+    """
+    if isinstance(exc, Exception):
+        return True
+    if isinstance(exc, (KeyboardInterrupt, GeneratorExit)):
+        return False
+    if cancelled is not None and isinstance(exc, cancelled):
+        return False
+    if isinstance(exc, BaseExceptionGroup):
+        return all(plugin_failure(e, cancelled) for e in exc.exceptions)
+    return True
 
 
 def describe_error(info: CallInfo[Any]) -> str:

@@ -25,6 +25,7 @@ from typing import Any, Protocol
 import pluggy
 
 from . import hookspecs
+from ._call import plugin_failure
 from ._config import PlaitConfig
 from ._errors import (
     DuplicateName,
@@ -216,7 +217,9 @@ def _entry_point_status(name: str, config: PlaitConfig) -> PluginStatus | None:
 def _load_entry_point(pm: PlaitPluginManager, ep: EntryPointLike, info: PluginInfo) -> None:
     try:
         plugin = ep.load()
-    except Exception as exc:
+    except BaseException as exc:  # sys.exit() at import too: a plugin never ends the host
+        if not plugin_failure(exc):
+            raise
         info.fail(
             PluginImportError(
                 _import_failure(exc),
@@ -252,7 +255,9 @@ def load_plugins(
             continue
         try:
             plugin = importlib.import_module(module)
-        except Exception as exc:
+        except BaseException as exc:
+            if not plugin_failure(exc):
+                raise
             info.fail(
                 PluginImportError(
                     _import_failure(exc), plugin=name, distribution=BUILTIN_DISTRIBUTION

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._call import plugin_failure
 from ._config import PlaitConfig
 from ._contracts import EventHandler, Executor, Guardrail, Provider, Store, Tool, Verifier
 from ._errors import (
@@ -120,7 +121,7 @@ class HookCall:
 
     plugin: str
     result: Any = None
-    error: Exception | None = None
+    error: BaseException | None = None
 
 
 def call_each(pm: PlaitPluginManager, hook: str, config: PlaitConfig) -> list[HookCall]:
@@ -138,7 +139,9 @@ def call_each(pm: PlaitPluginManager, hook: str, config: PlaitConfig) -> list[Ho
             calls.append(HookCall(impl.plugin_name, impl.function(**kwargs)))
         except ConfigError:
             raise
-        except Exception as exc:
+        except BaseException as exc:  # SystemExit too: a hook never ends the host
+            if not plugin_failure(exc):
+                raise
             calls.append(HookCall(impl.plugin_name, error=exc))
     return calls
 
@@ -153,7 +156,7 @@ def _attribution(plugin: str, infos: dict[str, PluginInfo]) -> dict[str, Any]:
 
 
 def hook_error(
-    hook: str, plugin: str, exc: Exception, infos: dict[str, PluginInfo]
+    hook: str, plugin: str, exc: BaseException, infos: dict[str, PluginInfo]
 ) -> PluginRegistrationError:
     """The registration error of ``plugin``'s implementation of ``hook`` that raised ``exc``."""
     return PluginRegistrationError(
@@ -218,7 +221,9 @@ def collect(
             pairs = [(_check(kind, o), o) for o in _objects(kind, call.result)]
         except ConfigError:
             raise  # the plugin's settings are wrong: the user must hear it, never skipped
-        except Exception as exc:
+        except BaseException as exc:  # a hook's SystemExit (kept by call_each) included
+            if not plugin_failure(exc):
+                raise
             out.failures.append(hook_error(kind.hook, call.plugin, exc, infos))
             continue
         found.extend(Registration(name, obj, call.plugin) for name, obj in pairs)

@@ -114,13 +114,13 @@ def _error_message(name: str, info: CallInfo[Any], timeout: float | None) -> str
     )
 
 
-def _detail(st: RunState, err: Exception) -> str:
+def _detail(st: RunState, err: BaseException) -> str:
     """``Type: message``, redacted by the run's policy (never shown to the model)."""
     detail = f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
     return detail if st.redact is None else st.redact(detail)
 
 
-def _keep_detail(st: RunState, c: ToolCall, err: Exception) -> None:
+def _keep_detail(st: RunState, c: ToolCall, err: BaseException) -> None:
     """The full error, redacted, for the local debug log (``tool.end`` shows its start)."""
     log = logging.getLogger("plait.tools")
     if log.isEnabledFor(logging.DEBUG):
