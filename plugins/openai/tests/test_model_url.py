@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import json
 import os
 import socket
 
@@ -84,3 +85,39 @@ async def test_a_refused_connection_names_the_url_without_credentials() -> None:
     )
     assert info.value.phase == "connect"
     assert "pa55word" not in repr(info.value)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("api", ["chat", "responses"])
+async def test_a_server_ignoring_stream_true_is_read_from_its_json_body(api: str) -> None:
+    chat_body = {
+        "id": "c1",
+        "model": "m",
+        "choices": [{"index": 0, "finish_reason": "stop",
+                     "message": {"role": "assistant", "content": "whole answer"}}],
+        "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5},
+    }  # fmt: skip
+    responses_body = {
+        "id": "r1",
+        "model": "m",
+        "status": "completed",
+        "output": [{"type": "message", "role": "assistant",
+                    "content": [{"type": "output_text", "text": "whole answer"}]}],
+        "usage": {"input_tokens": 3, "output_tokens": 2, "total_tokens": 5},
+    }  # fmt: skip
+    body = chat_body if api == "chat" else responses_body
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        assert json.loads(request.content)["stream"] is True
+        return httpx.Response(200, json=body)  # application/json, not text/event-stream
+
+    model = OpenAIProvider("h", api=api).model(
+        "m", base_url="http://h/v1", api_key="k", transport=httpx.MockTransport(answer)
+    )
+    try:
+        events = [e async for e in model.stream([UserMessage(content="hi")], RequestParams())]
+    finally:
+        await model.aclose()
+    assert [type(e).__name__ for e in events] == ["TextDelta", "ResponseDone"]
+    assert events[-1].response.message.text == "whole answer"
+    assert events[-1].response.usage.output_tokens == 2

@@ -1,8 +1,10 @@
 """Conversation history handed to a run: validated, and repaired before it is sent.
 
 A stored conversation may break off after a tool call whose result was never recorded
-(a crash, a kill); providers reject such a history, so every unanswered call gets an
-error result before the first request (RELIABILITY.md §6).
+(a crash, a kill), or carry a result whose call is not there (history cut by hand, a
+bad import) or a second result for one call. Providers reject all three, so the history
+is repaired both ways before the first request (RELIABILITY.md §6): every unanswered
+call gets an error result, and orphan and duplicate results are left out.
 """
 
 from __future__ import annotations
@@ -33,9 +35,12 @@ def load_history(items: Sequence[Any]) -> list[Message]:
 
 
 def repair_history(history: Sequence[Message]) -> list[Message]:
-    """A copy of ``history`` in which every tool call has a result."""
+    """A copy of ``history`` in which every tool call has exactly one result, right after
+    its assistant message; results with no open call (orphans) or a second result for a
+    call (duplicates) are left out."""
     out: list[Message] = []
     open_calls: list[ToolCall] = []
+    open_ids: set[str] = set()
     answered: set[str] = set()
 
     def close_open() -> None:
@@ -46,16 +51,21 @@ def repair_history(history: Sequence[Message]) -> list[Message]:
                         tool_call_id=c.id, name=c.name, is_error=True, content=UNANSWERED
                     )
                 )
+                answered.add(c.id)  # a repeated call id gets one result, not two
         open_calls.clear()
+        open_ids.clear()
         answered.clear()
 
     for m in history:
         if isinstance(m, ToolResultMessage):
-            answered.add(m.tool_call_id)
-        else:
-            close_open()
+            if m.tool_call_id in open_ids and m.tool_call_id not in answered:
+                answered.add(m.tool_call_id)
+                out.append(m)
+            continue  # an orphan or a duplicate result
+        close_open()
         out.append(m)
-        if isinstance(m, AssistantMessage):
+        if isinstance(m, AssistantMessage) and m.tool_calls:
             open_calls.extend(m.tool_calls)
+            open_ids.update(c.id for c in m.tool_calls)
     close_open()
     return out

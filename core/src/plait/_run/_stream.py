@@ -102,7 +102,15 @@ class RunStream(Generic[T]):
         if not self._done.is_set():
             self._runner.cancel("now")
         self._receive.close()
-        return await self._tg.__aexit__(*exc)  # type: ignore[arg-type]
+        try:
+            return await self._tg.__aexit__(*exc)  # type: ignore[arg-type]
+        except BaseExceptionGroup as group:
+            inner = _lone(group)
+            if inner is None:
+                raise
+            # what left the block (e.g. result()'s ProviderError), not the task group's
+            # wrapping of it: the same typed error plait.arun raises
+            raise inner from inner.__cause__
 
     def __aiter__(self) -> AsyncIterator[Event]:
         return self
@@ -143,6 +151,21 @@ class RunStream(Generic[T]):
 
     def __exit__(self, *exc: Any) -> None:
         self._sync.close(*exc)
+
+
+def _lone(group: BaseExceptionGroup[BaseException]) -> BaseException | None:
+    """The one exception in ``group`` (nested groups flattened, cancellations left out),
+    or ``None`` when there are several or none."""
+    cancelled = anyio.get_cancelled_exc_class()
+    found: list[BaseException] = []
+    pending: list[BaseException] = [group]
+    while pending:
+        exc = pending.pop()
+        if isinstance(exc, BaseExceptionGroup):
+            pending.extend(exc.exceptions)
+        elif not isinstance(exc, cancelled):
+            found.append(exc)
+    return found[0] if len(found) == 1 else None
 
 
 class SyncRunStream(Generic[T]):

@@ -14,7 +14,14 @@ from typing import Any
 
 import httpx
 
-from plait import AuthenticationFailed, ModelResponse, ProtocolError, ProviderError, ResponseDone
+from plait import (
+    AuthenticationFailed,
+    ModelResponse,
+    ProtocolError,
+    ProviderError,
+    ResponseDone,
+    TextDelta,
+)
 from plait.provider import (
     ClientPool,
     aiter_sse,
@@ -106,13 +113,15 @@ class OpenAIModel:
                 provider=self.provider,
                 secrets=self._secrets,
             )
+        return self._parse(response.content, response.status_code)
+
+    def _parse(self, content: bytes, status_code: int) -> ModelResponse:
+        """A complete JSON answer (an error payload raises its provider error)."""
         try:
-            data = json.loads(response.content)
+            data = json.loads(content)
         except ValueError:
             raise ProtocolError(
-                "the response is not valid JSON",
-                provider=self.provider,
-                status_code=response.status_code,
+                "the response is not valid JSON", provider=self.provider, status_code=status_code
             ) from None
         if not isinstance(data, dict):
             raise ProtocolError("the response is not a JSON object", provider=self.provider)
@@ -142,6 +151,13 @@ class OpenAIModel:
                     provider=self.provider,
                     secrets=self._secrets,
                 )
+            if not response.headers.get("content-type", "").startswith("text/event-stream"):
+                # a server (or proxy) that ignores `stream: true` answers in one JSON body
+                done = self._parse(await response.aread(), response.status_code)
+                if done.message.text:
+                    yield TextDelta(done.message.text)
+                yield ResponseDone(done)
+                return
             async with aclosing(aiter_sse(response, deadline=deadline)) as events:
                 async for event in events:
                     # After the terminal event the body is drained, not abandoned, so
