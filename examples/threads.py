@@ -1,5 +1,5 @@
 """Threads and resume, offline: a conversation continued across two runs, then a run that
-dies half-way and is resumed without repeating its side effect.
+is interrupted half-way and is resumed without repeating its side effect.
 
 Run it:  python examples/threads.py
 """
@@ -17,10 +17,6 @@ SENT: list[str] = []
 TICKETS: list[str] = []
 
 
-class PowerCut(BaseException):
-    """Stands in for the process dying: nothing in the run loop catches it."""
-
-
 @plait.tool(idempotent=False)  # a side effect: a resumed run never repeats a recorded call
 def send_email(to: str, body: str) -> str:
     """Send an email.
@@ -36,9 +32,9 @@ def send_email(to: str, body: str) -> str:
 @plait.tool(idempotent=True)  # safe to repeat: a resumed run calls it again if unsure
 async def close_ticket(ticket: str) -> str:
     """Mark a support ticket as closed."""
-    if not TICKETS:  # the first attempt: the power goes out while this tool runs
+    if not TICKETS:  # the first attempt: Ctrl-C while this tool runs
         TICKETS.append("attempted")
-        raise PowerCut
+        raise KeyboardInterrupt  # (a tool's own exceptions, even SystemExit, are contained)
     TICKETS.append(ticket)
     return f"{ticket} closed"
 
@@ -56,8 +52,9 @@ async def main(folder: str) -> None:
     print(f"the model saw {len(model.requests[0].messages)} messages")
     print(f"thread {second.thread_id}: {second.output}")
 
-    # 2. A run that dies half-way: the email went out, then the power was cut while the
-    #    ticket was being closed. Its steps are recorded; its status stays `running`.
+    # 2. A run interrupted half-way: the email went out, then Ctrl-C while the ticket was
+    #    being closed. Its steps are recorded and it is marked `cancelled`, resumable (a
+    #    process killed outright leaves it `running`, resumable the same way).
     script = [
         call("send_email", to="ada@example.com", body="Your order ships today.", id="e1"),
         call("close_ticket", ticket="T-1234", id="t1"),
@@ -72,7 +69,7 @@ async def main(folder: str) -> None:
             store=store,
             run_id="email-1",
         )
-    except PowerCut:
+    except KeyboardInterrupt:
         print("interrupted")
 
     # 3. Resume it: the recorded email is not sent again, the idempotent tool is called

@@ -192,7 +192,9 @@ def test_a_guardrail_ask_goes_to_the_approver(kernel: Kernel) -> None:
     )
     assert result.status == "success"
     assert ran == [5] and reasons == ["large transfer"]
-    assert [d.action for d in result.guardrails] == ["allow", "ask"]
+    # the two calls are checked concurrently (sync guardrails in worker threads): their
+    # decisions are kept in the order they were made
+    assert sorted(d.action for d in result.guardrails) == ["allow", "ask"]
 
 
 def test_a_guardrail_ask_without_an_approver_blocks(kernel: Kernel) -> None:
