@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -185,3 +186,36 @@ def test_error_text_on_the_result_and_events_is_redacted(kernel: Kernel) -> None
     assert "[REDACTED]" in result.error
     (error,) = [e for e in events if e.kind == "error"]
     assert OPENAI_KEY not in error.to_json()
+
+
+@pytest.mark.anyio
+async def test_a_key_named_by_a_profile_is_redacted_whatever_its_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``api_key_env = "GATEWAY_KEY"`` (no ``_API_KEY`` suffix, as docs/providers.md's own
+    example): the kernel knows it holds a key, so its value never leaves redacted text."""
+    secret = "gw-live-6f1c2a9e4b7d0a3c"
+    monkeypatch.setenv("GATEWAY_KEY", secret)
+    path = tmp_path / "plait.toml"
+    path.write_text(
+        '[providers.gateway]\nbase_url = "http://127.0.0.1:9/v1"\napi_key_env = "GATEWAY_KEY"\n'
+    )
+    kernel = plait.Kernel(plait.load_config(path, environ={}), entry_points=())
+
+    @plait.tool
+    def leak() -> str:
+        """Print the environment."""
+        return f"key={secret}"
+
+    events: list[plait.Event] = []
+    model = ScriptedModel([[call("leak")], "done"])
+    async with plait.stream("go", model=model, tools=[leak], kernel=kernel) as s:
+        events.extend([e async for e in s])
+        await s.result()
+    sent = model.requests[1].messages[-1]
+    assert secret not in str(sent.content) and "key=" in str(sent.content)
+    assert all(secret not in str(e.data) for e in events)
+    plain = plait.Kernel(plait.load_config(search=False, environ={}), entry_points=())
+    unmasked = ScriptedModel([[call("leak")], "done"])
+    await plait.arun("go", model=unmasked, tools=[leak], kernel=plain, redact=None)
+    assert secret in str(unmasked.requests[1].messages[-1].content)  # not named: not known

@@ -107,6 +107,7 @@ class Kernel:
         self._stack: Stack | None = Stack.from_config(self.config)
         self._stack_checked = self._stack is None
         self._provenance: dict[str, Any] | None = None
+        self._secret_env_names: tuple[str, ...] | None = None
         # plain functions adapted into tools, kept while the function lives: building a
         # tool's schema costs about 1 ms, far more than a run's own overhead
         self._function_tools: weakref.WeakKeyDictionary[Any, Tool] = weakref.WeakKeyDictionary()
@@ -337,6 +338,16 @@ class Kernel:
         if not options:
             self._models[spec] = model
         return model
+
+    def secret_env_names(self) -> tuple[str, ...]:
+        """Variables the configuration names as holding keys (each profile's
+        ``api_key_env``): their values are redacted like ``*_API_KEY`` ones."""
+        if self._secret_env_names is None:
+            profiles = self.config.providers.values()
+            self._secret_env_names = tuple(
+                sorted({p.api_key_env for p in profiles if p.api_key_env})
+            )
+        return self._secret_env_names
 
     def model_spec(self, model: Model) -> str | None:
         """The ``"provider:model-id"`` this kernel resolved ``model`` from, if it did

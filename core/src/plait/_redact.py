@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import re
 import string
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 __all__ = [
@@ -68,7 +68,9 @@ class Redactor:
 
     ``Redactor()`` is the default policy. ``patterns`` replaces the default patterns;
     ``secrets`` adds literal values; ``env=False`` skips the environment (or pass a
-    mapping to read instead of ``os.environ``). Call it (or ``redact``) with text to get
+    mapping to read instead of ``os.environ``); ``env_names`` are variables whose values
+    are secrets whatever their names end with (the kernel passes the ``api_key_env`` of
+    every configured provider profile). Call it (or ``redact``) with text to get
     the text with every secret replaced by ``mask``. The environment is read and the
     expression compiled when the policy first redacts, so a run that never needs it
     never pays for it.
@@ -79,6 +81,7 @@ class Redactor:
         "_firsts",
         "_literals",
         "_longest",
+        "_names",
         "_patterns",
         "_prefilter",
         "_regex",
@@ -94,9 +97,11 @@ class Redactor:
         secrets: Iterable[str] = (),
         env: bool | Mapping[str, str] = True,
         env_suffixes: Iterable[str] = ENV_SUFFIXES,
+        env_names: Iterable[str] = (),
         mask: str = MASK,
     ) -> None:
         self.mask = mask
+        self._names = tuple(env_names)
         self._patterns = tuple(patterns)
         self._secrets = frozenset(s for s in secrets if s) if secrets else _NONE
         self._env = env
@@ -110,9 +115,10 @@ class Redactor:
     def _compile(self) -> re.Pattern[str]:
         values = set(self._secrets)
         if self._env is not False:
-            values.update(
-                env_secrets(os.environ if self._env is True else self._env, self._suffixes)
-            )
+            environ = os.environ if self._env is True else self._env
+            values.update(env_secrets(environ, self._suffixes))
+            named = (environ.get(name, "") for name in self._names)
+            values.update(v for v in named if len(v) >= MIN_SECRET_LENGTH)
         # longest first: a secret that contains another is masked whole
         literal = sorted(values, key=len, reverse=True)
         self._literals = literal
@@ -244,14 +250,15 @@ def env_secrets(environ: Mapping[str, str], suffixes: tuple[str, ...]) -> list[s
     return [v for v in values if len(v) >= MIN_SECRET_LENGTH]
 
 
-def policy_from(option: Any) -> TextPolicy | None:
+def policy_from(option: Any, env_names: Sequence[str] = ()) -> TextPolicy | None:
     """The ``redact=`` option as a function (``None`` when redaction is off).
 
-    ``None`` or ``True`` → the default ``Redactor()``; ``False`` → off; a ``Redactor``
-    or any ``str -> str`` callable is used as it is.
+    ``None`` or ``True`` → the default ``Redactor()`` (also masking the values of
+    ``env_names``); ``False`` → off; a ``Redactor`` or any ``str -> str`` callable is
+    used as it is.
     """
     if option is None or option is True:
-        return Redactor()
+        return Redactor(env_names=env_names) if env_names else Redactor()
     if option is False:
         return None
     if callable(option):

@@ -326,7 +326,7 @@ def setup(spec: RunSpec, kernel: Kernel | None) -> RunState:
         spec.task, spec.instructions, load_history(spec.message_history or ())
     )
     settings = spec.settings or DEFAULT_SETTINGS
-    redact = policy_from(spec.redact)
+    redact = policy_from(spec.redact, kernel.secret_env_names() if kernel is not None else ())
     if mode == "required" and settings.tool_choice is None:
         # The run can only end through a call, so ask for one: a model that honours
         # tool_choice then never spends a turn on prose the loop would send back.
