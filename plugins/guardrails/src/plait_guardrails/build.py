@@ -27,37 +27,32 @@ PLUGIN_NAME = "guardrails"
 """The entry-point name: settings live in ``[tool.plait.plugin.guardrails]``."""
 
 
-def _pii(s: GuardrailsSettings) -> list[Any]:
-    detector = PIIDetector(s.pii.kinds, s.pii.phone_regions)
+def _masking(prefix: str, detector: Any, section: Any, what: str) -> list[Any]:
+    """One scanning guardrail per stage that redacts with ``section.mask``; the input
+    stage runs before the model is asked (the provider must not see what is redacted)."""
     return [
         ScanGuardrail(
-            name=f"pii.{stage}",
+            name=f"{prefix}.{stage}",
             stage=stage,
             detector=detector,
-            action=s.pii.action_for(stage),
-            what="personal data",
-            template=s.pii.mask,
-            parallel=stage != "input",  # the provider must not see what is redacted
+            action=section.action_for(stage),
+            what=what,
+            template=section.mask,
+            parallel=stage != "input",
         )
         for stage in ALL_STAGES
     ]
+
+
+def _pii(s: GuardrailsSettings) -> list[Any]:
+    detector = PIIDetector(s.pii.kinds, s.pii.phone_regions)
+    return _masking("pii", detector, s.pii, "personal data")
 
 
 def _secrets(s: GuardrailsSettings) -> list[Any]:
     c = s.secrets
     detector = SecretsDetector(c.kinds, c.entropy_min_length, c.entropy_threshold)
-    return [
-        ScanGuardrail(
-            name=f"secrets.{stage}",
-            stage=stage,
-            detector=detector,
-            action=c.action_for(stage),
-            what="secrets",
-            template=c.mask,
-            parallel=stage != "input",
-        )
-        for stage in ALL_STAGES
-    ]
+    return _masking("secrets", detector, c, "secrets")
 
 
 def _injection(s: GuardrailsSettings) -> list[Any]:
