@@ -104,7 +104,7 @@ def test_an_approval_cannot_be_reused_for_other_arguments(kernel: Kernel) -> Non
         "pay", model=model, tools=[_transfer_tool(ran)], kernel=kernel, approve=approve_once
     )
     assert ran == [5]
-    assert "different call or arguments" in _tool_messages(result)[1]
+    assert "different tool, call or arguments" in _tool_messages(result)[1]
 
 
 def test_an_approval_for_the_same_call_id_with_other_arguments_is_refused(kernel: Kernel) -> None:

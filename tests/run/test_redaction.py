@@ -219,3 +219,69 @@ async def test_a_key_named_by_a_profile_is_redacted_whatever_its_name(
     unmasked = ScriptedModel([[call("leak")], "done"])
     await plait.arun("go", model=unmasked, tools=[leak], kernel=plain, redact=None)
     assert secret in str(unmasked.requests[1].messages[-1].content)  # not named: not known
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio", "trio"])
+async def test_a_key_the_model_echoes_is_kept_nowhere(
+    anyio_backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Answer text, a refusal-free tool call's arguments, the structured output: what the
+    model wrote is masked before it is kept (messages, the store, the next request, the
+    tool)."""
+    secret = "gw-live-6f1c2a9e4b7d0a3c"
+    monkeypatch.setenv("GATEWAY_KEY", secret)
+    path = tmp_path / "plait.toml"
+    path.write_text(
+        '[providers.gateway]\nbase_url = "http://127.0.0.1:9/v1"\napi_key_env = "GATEWAY_KEY"\n'
+    )
+    kernel = plait.Kernel(plait.load_config(path, environ={}), entry_points=())
+    sent: list[str] = []
+
+    @plait.tool
+    def post(url: str) -> str:
+        """Send a request."""
+        sent.append(url)
+        return "ok"
+
+    model = ScriptedModel(
+        [
+            Turn(text=f"Using {secret} now.", calls=(call("post", url=f"https://x/?k={secret}"),)),
+            f"The key is {secret}, and {OPENAI_KEY}.",
+        ]
+    )
+    store = f"sqlite:///{tmp_path}/runs.db"
+    result = await plait.arun("go", model=model, tools=[post], kernel=kernel, store=store)
+    assert result.status == "success"
+    assert sent == ["https://x/?k=[REDACTED]"]
+    assert secret not in result.output and OPENAI_KEY not in result.output
+    assert "[REDACTED]" in result.output
+    assert secret not in str(model.requests[1].messages)
+    assert all(secret not in m.model_dump_json() for m in result.messages)
+    async with kernel.stores()["sqlite"].open(store) as opened:  # what the store kept
+        stored = await opened.load_run(result.run_id)
+    assert stored is not None and secret not in repr(stored)
+    await kernel.aclose()
+
+
+def test_redact_false_keeps_the_answer_as_written(kernel: Kernel) -> None:
+    model = ScriptedModel([f"The key is {OPENAI_KEY}."])
+    result = plait.run("go", model=model, kernel=kernel, redact=False)
+    assert OPENAI_KEY in result.output
+
+
+def test_a_key_set_between_runs_of_one_kernel_is_masked(
+    kernel: Kernel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The kernel shares one compiled policy between runs, and notices a changed env."""
+    assert plait.run("go", model=ScriptedModel(["zq-late-1234567"]), kernel=kernel).output == (
+        "zq-late-1234567"
+    )
+    monkeypatch.setenv("LATE_API_KEY", "zq-late-1234567")
+    echoed = plait.run("go", model=ScriptedModel(["zq-late-1234567"]), kernel=kernel)
+    assert echoed.output == "[REDACTED]"
+    monkeypatch.setenv("LATE_API_KEY", "zq-later-7654321")  # changed: the new value counts
+    again = plait.run(
+        "go", model=ScriptedModel(["zq-later-7654321 zq-late-1234567"]), kernel=kernel
+    )
+    assert again.output == "[REDACTED] zq-late-1234567"

@@ -51,13 +51,15 @@ class Counts:
 
 
 def _start(url: str, run_id: str, side: Path) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, str(SCRIPT), "echo+" + url, run_id, str(side)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
+    """The child, its stderr kept next to the side file (what a failed start says)."""
+    with open(side.with_suffix(".err"), "w") as err:
+        return subprocess.Popen(
+            [sys.executable, str(SCRIPT), "echo+" + url, run_id, str(side)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=err,
+            text=True,
+        )
 
 
 def _go(child: subprocess.Popen[str]) -> None:

@@ -63,9 +63,11 @@ if TYPE_CHECKING:  # what type checkers see; tests/test_public_api.py checks it 
     from ._errors import RateLimited as RateLimited
     from ._errors import Rejected as Rejected
     from ._errors import RequestTimeout as RequestTimeout
+    from ._errors import ResponseTooLarge as ResponseTooLarge
     from ._errors import Retry as Retry
     from ._errors import RunError as RunError
     from ._errors import RunFailed as RunFailed
+    from ._errors import SchemaChanged as SchemaChanged
     from ._errors import ServerError as ServerError
     from ._errors import Unavailable as Unavailable
     from ._events import Event as Event
@@ -103,6 +105,7 @@ if TYPE_CHECKING:  # what type checkers see; tests/test_public_api.py checks it 
     from ._settings import Limits as Limits
     from ._settings import ModelSettings as ModelSettings
     from ._store._errors import DuplicateRun as DuplicateRun
+    from ._store._errors import RecordTooLarge as RecordTooLarge
     from ._store._errors import SchemaTooNew as SchemaTooNew
     from ._store._errors import StepConflict as StepConflict
     from ._store._errors import StoreBusy as StoreBusy
@@ -163,11 +166,13 @@ _EXPORTS: dict[str, str] = {
     "ProviderProfile": "_config",
     "QuotaExceeded": "_errors",
     "RateLimited": "_errors",
+    "RecordTooLarge": "_store._errors",
     "Redactor": "_redact",
     "Rejected": "_errors",
     "RequestParams": "_contracts",
     "RequestTimeout": "_errors",
     "ResponseDone": "_messages",
+    "ResponseTooLarge": "_errors",
     "Result": "_run",
     "Retry": "_errors",
     "RetryPolicy": "_retry",
@@ -176,6 +181,7 @@ _EXPORTS: dict[str, str] = {
     "RunHandle": "_run",
     "RunIterator": "_run",
     "RunStream": "_run",
+    "SchemaChanged": "_errors",
     "SchemaTooNew": "_store._errors",
     "ServerError": "_errors",
     "Step": "_run",

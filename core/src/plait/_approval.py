@@ -14,10 +14,13 @@ from __future__ import annotations
 import inspect
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+import anyio
 import anyio.to_thread
+
+from ._call import plugin_failure
 
 __all__ = ["Approval", "ApprovalRequest", "Approver", "ask_approver", "canonical_arguments"]
 
@@ -29,16 +32,25 @@ def canonical_arguments(args: Mapping[str, Any]) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Approval:
-    """An approver's answer for one call: granted or not, and why."""
+    """An approver's answer for one call: granted or not, and why.
+
+    It binds the tool's name, the call id and the canonical arguments: an answer built by
+    hand must name all three (``ApprovalRequest.approve``/``deny`` do).
+    """
 
     approved: bool
     call_id: str
     arguments: str
     reason: str | None = None
+    tool: str = field(default="", kw_only=True)
 
     def binds(self, request: ApprovalRequest) -> bool:
-        """Whether this answer is for exactly ``request``'s call and arguments."""
-        return self.call_id == request.call_id and self.arguments == request.arguments
+        """Whether this answer is for exactly ``request``'s tool, call and arguments."""
+        return (
+            self.call_id == request.call_id
+            and self.tool == request.tool
+            and self.arguments == request.arguments
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,11 +77,11 @@ class ApprovalRequest:
 
     def approve(self, reason: str | None = None) -> Approval:
         """An approval of exactly this call."""
-        return Approval(True, self.call_id, self.arguments, reason)
+        return Approval(True, self.call_id, self.arguments, reason, tool=self.tool)
 
     def deny(self, reason: str | None = None) -> Approval:
         """A denial of this call; ``reason`` is told to the model."""
-        return Approval(False, self.call_id, self.arguments, reason)
+        return Approval(False, self.call_id, self.arguments, reason, tool=self.tool)
 
 
 Approver = Callable[[ApprovalRequest], Any]
@@ -85,7 +97,7 @@ def _answer(request: ApprovalRequest, value: Any) -> Approval:
     if isinstance(value, Approval):
         if value.binds(request):
             return value
-        return request.deny("the approval given was for a different call or arguments")
+        return request.deny("the approval given was for a different tool, call or arguments")
     return request.deny(f"the approver answered {type(value).__name__}, not bool or Approval")
 
 
@@ -105,6 +117,8 @@ async def ask_approver(approver: Approver | None, request: ApprovalRequest) -> A
             value = await anyio.to_thread.run_sync(approver, request, abandon_on_cancel=True)
             if inspect.isawaitable(value):
                 value = await value
-    except Exception as exc:  # fail closed; the text may hold secrets, keep the type only
+    except BaseException as exc:  # fail closed; the text may hold secrets: the type only
+        if not plugin_failure(exc, anyio.get_cancelled_exc_class()):
+            raise  # the run's cancellation, or the user's Ctrl-C
         return request.deny(f"the approver failed ({type(exc).__name__})")
     return _answer(request, value)

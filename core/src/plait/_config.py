@@ -98,6 +98,16 @@ class PlaitConfig(BaseModel):
     """These must load; their absence or failure is always fatal."""
     strict_plugins: bool = False
     """Raise every plugin failure together instead of reporting and going on."""
+    hook_timeout: float | None = Field(default=10.0, gt=0)
+    """Seconds one plugin's registration hook (``plait_register_*``, ``plait_configure``)
+    may take; a hook that has not returned by then fails its plugin (a registration
+    error naming plugin and hook) and goes on in a background thread, its result
+    discarded. Hooks run in a worker thread; ``None`` calls them in the caller's thread,
+    unbounded."""
+    import_timeout: float | None = Field(default=30.0, gt=0)
+    """Seconds the first import of one entry-point plugin may take; one that has not
+    returned by then fails its plugin (an import error) and goes on in a background
+    thread. ``None`` imports in the caller's thread, unbounded."""
     model: str | None = None
     """Default model, ``"provider:model-id"``."""
     store: str | None = None

@@ -5,6 +5,7 @@ JSON, a plugin's import) are *mapped* into this tree with ``raise Mapped(...) fr
 
     PlaitError
     ├── ConfigError                  bad configuration: names the file, key, what is allowed
+    │   └── SchemaChanged            resume refused: a tool's or the output's schema changed
     ├── PluginError                  a plugin failed to load or register (attributed)
     │   ├── PluginNotFound           a required or allow-listed plugin is not installed
     │   ├── PluginImportError        importing the plugin's module raised
@@ -27,6 +28,7 @@ JSON, a plugin's import) are *mapped* into this tree with ``raise Mapped(...) fr
     │   │   ├── ModelNotFound        404 / unknown model
     │   │   └── ContextWindowExceeded
     │   ├── ProtocolError            the response does not follow the API (bad JSON, cut stream)
+    │   │   └── ResponseTooLarge     past a size cap (``cap``: the ``Limits`` field, ``limit``)
     │   └── ContentFiltered          the provider refused to produce content
     ├── ModelNotConfigured           no model could be resolved for a run
     └── RunError                     a run ended in a way the caller asked to be raised
@@ -69,9 +71,11 @@ __all__ = [
     "RateLimited",
     "Rejected",
     "RequestTimeout",
+    "ResponseTooLarge",
     "Retry",
     "RunError",
     "RunFailed",
+    "SchemaChanged",
     "ServerError",
     "Unavailable",
 ]
@@ -325,6 +329,25 @@ class ProtocolError(ProviderError):
     """The response broke the API's protocol: bad JSON, a stream cut before its end, no choices."""
 
 
+class ResponseTooLarge(ProtocolError):
+    """The response went past one of the run's size caps: a body, one stream event, JSON
+    nesting, or the answer's streamed output. ``cap`` names the ``plait.Limits`` field
+    (``response_bytes``, ``stream_event_bytes``, ``json_depth``, ``output_chars``) and
+    ``limit`` is its value; raise that field to allow more.
+
+    Not retried (``retryable`` is false, like every ``ProtocolError``): asked again, the
+    model or server would most likely run as long again, at the same cost.
+    """
+
+    def __init__(self, message: str, *, cap: str, limit: int, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.cap = cap
+        self.limit = limit
+
+    def _fields(self) -> dict[str, Any]:
+        return {**super()._fields(), "cap": self.cap, "limit": self.limit}
+
+
 class ContentFiltered(ProviderError):
     """The provider's content filter refused to produce an answer."""
 
@@ -357,6 +380,26 @@ class LimitExceeded(RunError):
 
 class RunFailed(RunError):
     """The run ended with status failed and ``raise_on_failure=True``."""
+
+
+class SchemaChanged(ConfigError):
+    """Resume refused: a tool's parameters or the output type changed since the run was
+    recorded. ``run_id`` names the run, ``changes`` what changed (one line each). Pass
+    ``on_schema_change="accept"`` (``plait runs resume --on-schema-change accept``) to
+    resume anyway. Raised before anything of the run is done again.
+    """
+
+    def __init__(self, run_id: str, changes: tuple[str, ...]) -> None:
+        self.run_id = run_id
+        self.changes = tuple(changes)
+        super().__init__(
+            f"run {run_id!r} was recorded with other schemas than it is resumed with: "
+            f"{'; '.join(self.changes)}. Recorded calls were made against the old "
+            "schemas; pass on_schema_change='accept' to resume anyway"
+        )
+
+    def __reduce__(self) -> Any:
+        return (type(self), (self.run_id, self.changes))
 
 
 class Retry(Exception):

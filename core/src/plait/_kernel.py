@@ -47,6 +47,7 @@ from ._loader import (
     switch_source,
 )
 from ._missing import missing_error
+from ._redact import DefaultPolicy, Redactor
 from ._registry import KINDS, Registration, call_each, collect, hook_error, owner_table
 from ._stack import Stack
 
@@ -108,6 +109,7 @@ class Kernel:
         self._stack_checked = self._stack is None
         self._provenance: dict[str, Any] | None = None
         self._secret_env_names: tuple[str, ...] | None = None
+        self._default_policy: DefaultPolicy | None = None
         # plain functions adapted into tools, kept while the function lives: building a
         # tool's schema costs about 1 ms, far more than a run's own overhead
         self._function_tools: weakref.WeakKeyDictionary[Any, Tool] = weakref.WeakKeyDictionary()
@@ -348,6 +350,13 @@ class Kernel:
                 sorted({p.api_key_env for p in profiles if p.api_key_env})
             )
         return self._secret_env_names
+
+    def default_redactor(self) -> Redactor:
+        """The default redaction policy of a run starting now (``redact=`` not given):
+        one ``Redactor`` shared by this kernel's runs while the environment is unchanged."""
+        if self._default_policy is None:
+            self._default_policy = DefaultPolicy(self.secret_env_names())
+        return self._default_policy.get()
 
     def model_spec(self, model: Model) -> str | None:
         """The ``"provider:model-id"`` this kernel resolved ``model`` from, if it did

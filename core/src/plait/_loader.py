@@ -3,7 +3,10 @@
 Every plugin ends in a ``PluginInfo`` whose ``status`` says what happened: ``loaded``,
 ``failed`` (with a classified, attributed ``PluginError``), ``blocked``, ``not allowed``
 or ``disabled`` (autoload switched off). A failure in one plugin never stops the others;
-whether failures raise is the caller's choice (strict mode).
+whether failures raise is the caller's choice (strict mode). The first import of an
+entry point runs in a worker thread and may take ``import_timeout`` seconds: a plugin
+that hangs at import fails, named, and the others still load (a module imported before
+is loaded in the caller's thread: no thread for what cannot hang).
 
 Every switch is checked against what is installed: a name in the allow-, block- or
 required list (or an ``owners`` value) that no installed plugin has becomes a
@@ -16,6 +19,7 @@ from __future__ import annotations
 import difflib
 import importlib
 import inspect
+import sys
 import traceback
 from collections.abc import Iterable, Sequence
 from importlib import metadata
@@ -25,7 +29,7 @@ from typing import Any, Protocol
 import pluggy
 
 from . import hookspecs
-from ._call import plugin_failure
+from ._call import PluginTimeout, SyncCalls, plugin_failure
 from ._config import PlaitConfig
 from ._errors import (
     DuplicateName,
@@ -214,15 +218,30 @@ def _entry_point_status(name: str, config: PlaitConfig) -> PluginStatus | None:
     return None
 
 
-def _load_entry_point(pm: PlaitPluginManager, ep: EntryPointLike, info: PluginInfo) -> None:
+def _imported(ep: EntryPointLike) -> bool:
+    """``ep``'s module is imported already (fully): loading it runs no plugin code."""
+    module = sys.modules.get(ep.value.partition(":")[0].strip())
+    spec = getattr(module, "__spec__", None)
+    return module is not None and not getattr(spec, "_initializing", False)
+
+
+def _load_entry_point(
+    pm: PlaitPluginManager, ep: EntryPointLike, info: PluginInfo, bounded: SyncCalls
+) -> None:
     try:
-        plugin = ep.load()
+        plugin = ep.load() if _imported(ep) else bounded.call(ep.load)
     except BaseException as exc:  # sys.exit() at import too: a plugin never ends the host
         if not plugin_failure(exc):
             raise
+        message = _import_failure(exc)
+        if isinstance(exc, PluginTimeout):
+            message = (
+                f"import {exc} (import_timeout); it is left running in a background "
+                "thread, and importing its module again waits for it"
+            )
         info.fail(
             PluginImportError(
-                _import_failure(exc),
+                message,
                 plugin=info.name,
                 distribution=info.distribution,
                 version=info.version,
@@ -231,6 +250,38 @@ def _load_entry_point(pm: PlaitPluginManager, ep: EntryPointLike, info: PluginIn
         return
     info.module = plugin.__name__ if isinstance(plugin, ModuleType) else repr(plugin)
     register_plugin(pm, plugin, info)
+
+
+def _entry_point(
+    pm: PlaitPluginManager,
+    ep: EntryPointLike,
+    config: PlaitConfig,
+    infos: list[PluginInfo],
+    known: dict[str, PluginInfo],
+    bounded: SyncCalls,
+) -> None:
+    """Load one entry point unless it is a duplicate or switched off; record its info."""
+    dist, version = _distribution(ep)
+    info = PluginInfo(ep.name, dist, version, "loaded", module=ep.value)
+    infos.append(info)
+    first = known.get(ep.name)
+    if first is not None:
+        info.fail(
+            DuplicateName(
+                f"entry point name {ep.name!r} is already taken by {plugin_label(first)}, "
+                "found first on the path; this one is not loaded: uninstall one",
+                plugin=ep.name,
+                distribution=dist,
+                version=version,
+            )
+        )
+        return
+    known[ep.name] = info
+    skip = _entry_point_status(ep.name, config)
+    if skip is not None:
+        info.status = skip
+        return
+    _load_entry_point(pm, ep, info, bounded)
 
 
 def load_plugins(
@@ -267,28 +318,9 @@ def load_plugins(
         register_plugin(pm, plugin, info)
     known = {i.name: i for i in infos}
     eps = discover_entry_points() if entry_points is None else list(entry_points)
-    for ep in eps:
-        dist, version = _distribution(ep)
-        info = PluginInfo(ep.name, dist, version, "loaded", module=ep.value)
-        infos.append(info)
-        first = known.get(ep.name)
-        if first is not None:
-            info.fail(
-                DuplicateName(
-                    f"entry point name {ep.name!r} is already taken by {plugin_label(first)}, "
-                    "found first on the path; this one is not loaded: uninstall one",
-                    plugin=ep.name,
-                    distribution=dist,
-                    version=version,
-                )
-            )
-            continue
-        known[ep.name] = info
-        skip = _entry_point_status(ep.name, config)
-        if skip is not None:
-            info.status = skip
-            continue
-        _load_entry_point(pm, ep, info)
+    with SyncCalls(config.import_timeout, name="plait plugin imports") as bounded:
+        for ep in eps:
+            _entry_point(pm, ep, config, infos, known, bounded)
     if config.plugins is not None or config.block_plugins or config.required_plugins:
         infos.extend(check_switches(config, known))
     if config.owners:

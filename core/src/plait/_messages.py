@@ -47,8 +47,14 @@ class ToolCall(_Base):
     arguments: str = "{}"
 
     def parsed_arguments(self) -> Any:
-        """The arguments decoded from JSON; raises ``ValueError`` when they are not valid JSON."""
-        return json.loads(self.arguments) if self.arguments.strip() else {}
+        """The arguments decoded from JSON; raises ``ValueError`` when they are not valid
+        JSON or nested too deeply to decode (never a bare ``RecursionError``)."""
+        if not self.arguments.strip():
+            return {}
+        try:
+            return json.loads(self.arguments)
+        except RecursionError:
+            raise ValueError("the arguments are nested too deeply to decode") from None
 
 
 class Thinking(_Base):

@@ -4,7 +4,11 @@
 (instead of the whole hook at once, pluggy's ``pm.hook.<name>(...)``), so one plugin's
 failing hook cannot hide the others' objects, and every result or error knows which
 plugin it came from — needed to name both sides of a duplicate. A hook that raises
-``ConfigError`` (its settings are wrong) is not a plugin failure: it propagates.
+``ConfigError`` (its settings are wrong) is not a plugin failure: it propagates. Each
+plugin's implementation runs in a worker thread (``SyncCalls``) and may take
+``hook_timeout`` seconds: one that sleeps or spins fails its plugin, and the others
+still register. plait's own built-ins are kernel code, called in the caller's thread (a
+plain ``plait.run`` calls only theirs, so it starts no thread).
 
 A name registered by two plugins is a ``DuplicateName`` problem naming both, unless the
 configuration's ``owners`` table says which one answers for it. The first registration
@@ -15,11 +19,16 @@ so a model asking for it fails naming both plugins instead of picking one silent
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Mapping
+import functools
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any
 
-from ._call import plugin_failure
+import pluggy
+
+from ._builtins import BUILTINS
+from ._call import PluginTimeout, SyncCalls, plugin_failure
 from ._config import PlaitConfig
 from ._contracts import EventHandler, Executor, Guardrail, Provider, Store, Tool, Verifier
 from ._errors import (
@@ -78,6 +87,9 @@ KINDS: dict[str, Kind] = {
 }
 
 
+_BUILTIN_MODULES = frozenset(module for _, module in BUILTINS)
+
+
 @dataclass(frozen=True)
 class Registration:
     """An object and the plugin that registered it."""
@@ -129,21 +141,41 @@ def call_each(pm: PlaitPluginManager, hook: str, config: PlaitConfig) -> list[Ho
 
     An implementation gets ``config`` when it asks for it. What it raises is kept on its
     ``HookCall``, except ``ConfigError``: the user's settings are wrong, never skipped.
+    One that does not return within ``config.hook_timeout`` keeps a ``PluginTimeout``.
     """
+    impls = getattr(pm.hook, hook).get_hookimpls()
+    if not impls:
+        return []  # no worker thread for a hook nobody implements
     calls: list[HookCall] = []
     # pluggy lists implementations in registration order (``tryfirst`` last) and calls
     # them reversed: the plugin registered last first, as ``pm.hook.<name>()`` would.
-    for impl in reversed(getattr(pm.hook, hook).get_hookimpls()):
-        kwargs = {"config": config} if "config" in impl.argnames else {}
-        try:
-            calls.append(HookCall(impl.plugin_name, impl.function(**kwargs)))
-        except ConfigError:
-            raise
-        except BaseException as exc:  # SystemExit too: a hook never ends the host
-            if not plugin_failure(exc):
+    with SyncCalls(config.hook_timeout, name=f"plait hook {hook}") as bounded:
+        for impl in reversed(impls):
+            kwargs = {"config": config} if "config" in impl.argnames else {}
+            try:
+                call = functools.partial(_call_impl, impl.function, kwargs)
+                result = call() if _builtin(impl) else bounded.call(call)
+                calls.append(HookCall(impl.plugin_name, result))
+            except ConfigError:
                 raise
-            calls.append(HookCall(impl.plugin_name, error=exc))
+            except BaseException as exc:  # SystemExit too: a hook never ends the host
+                if not plugin_failure(exc):
+                    raise
+                calls.append(HookCall(impl.plugin_name, error=exc))
     return calls
+
+
+def _builtin(impl: pluggy.HookImpl) -> bool:
+    """``impl`` belongs to one of plait's own built-in plugins (kernel code)."""
+    plugin = impl.plugin
+    return isinstance(plugin, ModuleType) and plugin.__name__ in _BUILTIN_MODULES
+
+
+def _call_impl(function: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
+    """One hook implementation's result; a generator is run to its end here, under the
+    hook's time bound (iterating it is running the hook)."""
+    result = function(**kwargs)
+    return list(result) if isinstance(result, Iterator) else result
 
 
 def _attribution(plugin: str, infos: dict[str, PluginInfo]) -> dict[str, Any]:
@@ -158,10 +190,16 @@ def _attribution(plugin: str, infos: dict[str, PluginInfo]) -> dict[str, Any]:
 def hook_error(
     hook: str, plugin: str, exc: BaseException, infos: dict[str, PluginInfo]
 ) -> PluginRegistrationError:
-    """The registration error of ``plugin``'s implementation of ``hook`` that raised ``exc``."""
-    return PluginRegistrationError(
-        f"{hook} raised {type(exc).__name__}: {exc}", **_attribution(plugin, infos)
-    )
+    """The registration error of ``plugin``'s implementation of ``hook`` that raised ``exc``
+    (or did not return in time: ``PluginTimeout``)."""
+    if isinstance(exc, PluginTimeout):
+        message = (
+            f"{hook} did not return within {exc.seconds:g}s (hook_timeout); "
+            "it is left running in a background thread and its result is discarded"
+        )
+    else:
+        message = f"{hook} raised {type(exc).__name__}: {exc}"
+    return PluginRegistrationError(message, **_attribution(plugin, infos))
 
 
 def owner_table(config: PlaitConfig) -> dict[str, dict[str, str]]:

@@ -14,7 +14,14 @@ Models never retry; the run loop asks them through ``request_with_retry`` or
   read). Passing it raises ``RequestTimeout``; a retry whose wait would end after it is
   not attempted (``RequestTimeout``, with the last error as its cause);
 * for streams, ``first_event_timeout`` bounds the wait for the first event of each
-  attempt; missing it is an ``AttemptTimeout`` (retried like any other).
+  attempt; missing it is an ``AttemptTimeout`` (retried like any other);
+* bound the answer's size: ``limits`` (the run's ``Limits``) are published to the model
+  (``current_limits``) while it is asked, and an answer whose text, thinking and
+  tool-call arguments pass ``limits.output_chars`` ends with ``ResponseTooLarge`` — a
+  stream as soon as its deltas pass the cap (one addition per delta), the provider's
+  generator closed. Like every ``ProtocolError`` it is not retried: asked again, a
+  runaway model would most likely run away again, at the same cost. A ``RecursionError``
+  out of a model (JSON nested too deeply for its decoder) becomes one too.
 
 ``sleep`` can be injected (tests must not sleep for real); it defaults to ``anyio.sleep``.
 """
@@ -31,8 +38,23 @@ from typing import TYPE_CHECKING
 import anyio
 
 from ._contracts import optional_attribute
-from ._errors import AttemptTimeout, ProtocolError, ProviderError, RequestTimeout
-from ._messages import ModelResponse, ResponseDone, StreamEvent, TextDelta
+from ._errors import (
+    AttemptTimeout,
+    ProtocolError,
+    ProviderError,
+    RequestTimeout,
+    ResponseTooLarge,
+)
+from ._messages import (
+    AssistantMessage,
+    ModelResponse,
+    ResponseDone,
+    StreamEvent,
+    TextDelta,
+    ThinkingDelta,
+    ToolCallDelta,
+)
+from ._settings import _LIMITS, Limits, current_limits
 
 if TYPE_CHECKING:
     from ._contracts import Model, RequestParams
@@ -115,6 +137,47 @@ def _provider(model: Model) -> str:
     return str(optional_attribute(model, "provider") or model.name)
 
 
+def _answer_chars(message: AssistantMessage) -> int:
+    """Characters of an answer that count against ``Limits.output_chars``."""
+    size = len(message.text)
+    for thinking in message.thinking:
+        size += len(thinking.text)
+    for call in message.tool_calls:
+        size += len(call.arguments)
+    return size
+
+
+def _too_long(model: Model, limit: int) -> ResponseTooLarge:
+    return ResponseTooLarge(
+        f"the answer is longer than {limit:,} characters (Limits.output_chars)",
+        cap="output_chars",
+        limit=limit,
+        provider=_provider(model),
+    )
+
+
+def _too_deep(model: Model, exc: RecursionError) -> ResponseTooLarge:
+    """A ``RecursionError`` out of a model: a response nested too deeply to decode."""
+    limit = current_limits().json_depth
+    return ResponseTooLarge(
+        f"the response is nested too deeply to decode ({exc})",
+        cap="json_depth",
+        limit=limit,
+        provider=_provider(model),
+    )
+
+
+def _checked(model: Model, response: ModelResponse, limit: int) -> ModelResponse:
+    if _answer_chars(response.message) > limit:
+        raise _too_long(model, limit)
+    return response
+
+
+def _checked_done(model: Model, event: ResponseDone, limit: int) -> ResponseDone:
+    _checked(model, event.response, limit)
+    return event
+
+
 def _end_of(seconds: float | None) -> float | None:
     return None if seconds is None else anyio.current_time() + seconds
 
@@ -157,23 +220,42 @@ async def request_with_retry(
     policy: RetryPolicy = DEFAULT_RETRY_POLICY,
     deadline: float | None = None,
     sleep: Sleep | None = None,
+    limits: Limits | None = None,
 ) -> ModelResponse:
-    """``model.request`` under the retry policy and the request deadline (seconds)."""
+    """``model.request`` under the retry policy and the request deadline (seconds);
+    ``limits`` (default: ``current_limits()``) bound the answer and reach the model."""
+    published = _LIMITS.get()
+    if limits is None:
+        limits = published
+    # published already (a run that keeps the defaults, a sub-run): nothing to set
+    token = None if limits is published else _LIMITS.set(limits)
     end = _end_of(deadline)
     attempt = 0
-    while True:
-        attempt += 1
-        try:
-            if end is None:
-                return await model.request(messages, params)
-            with anyio.CancelScope(deadline=end):
-                return await model.request(messages, params)
-            raise _timeout(model, deadline, attempt)
-        except ProviderError as err:
-            delay = _next_delay(policy, attempt, err, end, deadline, model)
-            if delay is None:
-                raise
-        await (sleep or anyio.sleep)(delay)
+    try:
+        while True:
+            attempt += 1
+            try:
+                if end is None:
+                    response = await model.request(messages, params)
+                    break
+                with anyio.CancelScope(deadline=end):
+                    response = await model.request(messages, params)
+                    break
+                raise _timeout(model, deadline, attempt)
+            except ProviderError as err:
+                delay = _next_delay(policy, attempt, err, end, deadline, model)
+                if delay is None:
+                    raise
+            except RecursionError as exc:
+                raise _too_deep(model, exc) from None
+            await (sleep or anyio.sleep)(delay)
+    finally:
+        if token is not None:
+            _LIMITS.reset(token)
+    message = response.message
+    if message.tool_calls or message.thinking or len(message.text) > limits.output_chars:
+        return _checked(model, response, limits.output_chars)
+    return response
 
 
 async def _next_event(stream: AsyncIterator[StreamEvent], end: float | None) -> StreamEvent | None:
@@ -199,13 +281,16 @@ async def _close(stream: AsyncIterator[StreamEvent]) -> None:
 
 
 async def _first_event(
-    model: Model, stream: AsyncIterator[StreamEvent], end: float | None, first_end: float | None
+    stream: AsyncIterator[StreamEvent], end: float | None, first_end: float | None, limits: Limits
 ) -> StreamEvent | None:
-    """The first event, with the request deadline published to the model meanwhile."""
+    """The first event, with the request deadline and the limits published to the model
+    meanwhile (a model reads them when its stream starts)."""
     token = _DEADLINE.set(end)
+    limits_token = _LIMITS.set(limits)
     try:
         return await _next_event(stream, first_end)
     finally:
+        _LIMITS.reset(limits_token)
         _DEADLINE.reset(token)
 
 
@@ -234,13 +319,19 @@ async def stream_with_retry(
     deadline: float | None = None,
     first_event_timeout: float | None = None,
     sleep: Sleep | None = None,
+    limits: Limits | None = None,
 ) -> AsyncIterator[StreamEvent]:
     """``model.stream`` under the retry policy and deadlines; ends with ``ResponseDone``.
 
     A stream that ends without ``ResponseDone`` raises ``ProtocolError`` (incomplete).
     After the first event, a model with ``enforces_deadline = True`` keeps the request
     deadline itself (see ``current_deadline``); other models get a cancel scope per event.
+    ``limits`` (default: ``current_limits()``) bound the answer (``output_chars``): the
+    stream stops with ``ResponseTooLarge`` before the delta that passes the cap is shown.
     """
+    if limits is None:
+        limits = current_limits()
+    cap = limits.output_chars
     end = _end_of(deadline)
     later_end = None if optional_attribute(model, "enforces_deadline") else end
     attempt = 0
@@ -252,22 +343,37 @@ async def stream_with_retry(
             first_end = first_end if end is None else min(first_end, end)
         stream = model.stream(messages, params)
         parts: list[str] | None = None  # becomes a list once an event was shown
+        size = 0  # characters of text, thinking and call arguments so far
         try:
             try:
-                event = await _first_event(model, stream, end, first_end)
+                event = await _first_event(stream, end, first_end, limits)
                 parts = []
                 while event is not None:
-                    if type(event) is TextDelta:
-                        parts.append(event.text)
-                    yield event
-                    if type(event) is ResponseDone:
+                    kind = type(event)
+                    if kind is TextDelta:
+                        size += len(event.text)  # type: ignore[union-attr]
+                        if size > cap:  # before the piece is shown, or kept in ``partial``
+                            raise _too_long(model, cap)
+                        parts.append(event.text)  # type: ignore[union-attr]
+                    elif kind is ResponseDone:
+                        yield _checked_done(model, event, cap)  # type: ignore[arg-type]
                         return
+                    else:
+                        if kind is ToolCallDelta:
+                            size += len(event.arguments)  # type: ignore[union-attr]
+                        elif kind is ThinkingDelta:
+                            size += len(event.text)  # type: ignore[union-attr]
+                        if size > cap:
+                            raise _too_long(model, cap)
+                    yield event
                     if later_end is None:  # the model keeps the deadline: no scope per event
                         event = await anext(stream, None)
                     else:
                         event = await _next_event(stream, later_end)
             except _Expired:
                 raise _expired(model, deadline, end, attempt, parts, first_event_timeout) from None
+            except RecursionError as exc:
+                raise _too_deep(model, exc) from None
             raise ProtocolError(
                 "the stream ended without its final response (incomplete)",
                 provider=_provider(model),

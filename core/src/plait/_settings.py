@@ -2,15 +2,21 @@
 
 Both are immutable. ``ModelSettings.merge`` lets later layers (agent < run) win field by
 field; ``Limits`` ships finite defaults because an agent left running must stop.
+
+``current_limits`` hands the run's ``Limits`` to provider code (the size caps of the kit's
+``read_body``, ``loads_json`` and SSE decoding) while the retry layer asks the model.
 """
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["Limits", "ModelSettings", "ToolChoice"]
+__all__ = ["Limits", "ModelSettings", "ToolChoice", "current_limits"]
+
+_MiB = 1 << 20
 
 ToolChoice = Literal["auto", "none", "required"] | str
 """``auto``, ``none``, ``required``, or the name of the one tool the model must call."""
@@ -76,3 +82,37 @@ class Limits(BaseModel):
     repeated_tool_calls: int | None = Field(default=3, gt=0)
     """How often one identical call (same tool, same arguments) runs in a run; later
     identical calls are answered with a note and the tool is withheld for a turn."""
+
+    # Size caps: what comes from outside is bounded (``plait.ResponseTooLarge`` past them).
+    # Always on (no ``None``): raise one to allow more.
+    response_bytes: int = Field(default=32 * _MiB, gt=0)
+    """Decompressed bytes of one HTTP response body read by a provider (``read_body``)."""
+    stream_event_bytes: int = Field(default=8 * _MiB, gt=0)
+    """Bytes of one server-sent event (its lines together), or of one unfinished line."""
+    json_depth: int = Field(default=128, gt=0)
+    """Nesting depth of JSON from outside: response bodies, stream events, tool arguments."""
+    output_chars: int = Field(default=4 * _MiB, gt=0)
+    """Characters of one model answer: text, thinking and tool-call arguments together."""
+    tool_argument_chars: int = Field(default=1 * _MiB, gt=0)
+    """Characters of one tool call's arguments; longer ones go back to the model."""
+    event_chars: int = Field(default=256 * 1024, gt=0)
+    """Characters of one string in an event's data (longer ones are cut, with a note
+    saying how much): what handlers and streams hold stays bounded. The run's own data
+    (``Result``, the store) is not cut."""
+
+
+DEFAULT_LIMITS = Limits()
+"""The defaults, one shared frozen object (what ``current_limits`` gives outside a run)."""
+
+_LIMITS: ContextVar[Limits] = ContextVar("plait_limits", default=DEFAULT_LIMITS)
+
+
+def current_limits() -> Limits:
+    """The ``Limits`` of the run whose model is being asked (the defaults outside a run).
+
+    The retry layer publishes them while a model's ``request`` runs and while its stream
+    starts, as it does ``current_deadline``: the kit's helpers (``read_body``,
+    ``loads_json``, ``aiter_sse``, ``SSEDecoder``) read their caps here when not given
+    one, so a provider that calls them without arguments keeps the run's caps.
+    """
+    return _LIMITS.get()

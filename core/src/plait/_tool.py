@@ -4,7 +4,10 @@ The JSON schema comes from the signature and the docstring (through pydantic) an
 built once per tool; arguments are validated by the same cached pydantic model on every
 call. An optional first parameter ``ctx: plait.Context`` receives the run's context.
 Sync functions run in a worker thread under anyio's thread limiter, so a slow tool never
-blocks the event loop.
+blocks the event loop; at the tool's timeout the thread is abandoned (the run goes on at
+once, and what the thread returns later is discarded). Python cannot stop a thread: an
+abandoned one runs until its function returns, no longer holding a limiter slot, and on
+asyncio the interpreter waits for it at exit (anyio's worker threads are not daemons).
 """
 
 from __future__ import annotations
@@ -130,7 +133,9 @@ class FunctionTool:
         return f"<tool {self.name!r}>"
 
     async def call(self, args: Mapping[str, Any], ctx: Context[Any]) -> Any:
-        """Validate ``args`` (raises pydantic's ``ValidationError``) and run the function."""
+        """Validate ``args`` (raises pydantic's ``ValidationError``) and run the function;
+        a sync one in a worker thread that is abandoned when the call is cancelled (its
+        timeout), so the caller never waits for it."""
         kwargs = dict(self.args_model.model_validate(args))
         prefix = (ctx,) if self.takes_context else ()
         if self.is_async:

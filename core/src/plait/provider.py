@@ -3,9 +3,10 @@
 The contracts (``Provider``, ``Model``) and what a model is given (``RequestParams``,
 ``ToolSpec``, ``OutputSpec``, ``ModelSettings``, messages); what it returns
 (``ModelResponse``, or stream events ending with ``ResponseDone``); the errors it
-raises; the kernel's HTTP helpers (``ClientPool``, SSE decoding, error mapping;
-they import httpx) and ``current_deadline``; ``hookimpl`` and ``PlaitConfig`` for the
-plugin's hooks. See docs/plugins/providers.md.
+raises; the kernel's HTTP helpers (``ClientPool``, SSE decoding, error mapping, the
+bounded ``read_body``; they import httpx), ``loads_json`` (JSON with its depth bounded),
+``current_deadline`` and ``current_limits`` (the run's size caps); ``hookimpl`` and
+``PlaitConfig`` for the plugin's hooks. See docs/plugins/providers.md.
 
 Names are loaded on first use, so importing this module does not import httpx.
 """
@@ -38,6 +39,7 @@ if TYPE_CHECKING:  # what type checkers see; tests/test_public_api.py checks it 
     from ._errors import RateLimited as RateLimited
     from ._errors import Rejected as Rejected
     from ._errors import RequestTimeout as RequestTimeout
+    from ._errors import ResponseTooLarge as ResponseTooLarge
     from ._errors import ServerError as ServerError
     from ._errors import Unavailable as Unavailable
     from ._http import DEFAULT_LIMITS as DEFAULT_LIMITS
@@ -50,7 +52,9 @@ if TYPE_CHECKING:  # what type checkers see; tests/test_public_api.py checks it 
     from ._http import error_from_response as error_from_response
     from ._http import map_transport_error as map_transport_error
     from ._http import parse_retry_after as parse_retry_after
+    from ._http import read_body as read_body
     from ._http import scrub as scrub
+    from ._json import loads_json as loads_json
     from ._markers import hookimpl as hookimpl
     from ._messages import AssistantMessage as AssistantMessage
     from ._messages import FinishReason as FinishReason
@@ -69,6 +73,7 @@ if TYPE_CHECKING:  # what type checkers see; tests/test_public_api.py checks it 
     from ._messages import UserMessage as UserMessage
     from ._retry import current_deadline as current_deadline
     from ._settings import ModelSettings as ModelSettings
+    from ._settings import current_limits as current_limits
 
 # The one list of this door's names: name -> private module under plait that defines it.
 _EXPORTS: dict[str, str] = {
@@ -101,6 +106,7 @@ _EXPORTS: dict[str, str] = {
     "RequestParams": "_contracts",
     "RequestTimeout": "_errors",
     "ResponseDone": "_messages",
+    "ResponseTooLarge": "_errors",
     "SSEDecoder": "_http",
     "ServerError": "_errors",
     "ServerSentEvent": "_http",
@@ -118,11 +124,14 @@ _EXPORTS: dict[str, str] = {
     "UserMessage": "_messages",
     "aiter_sse": "_http",
     "current_deadline": "_retry",
+    "current_limits": "_settings",
     "error_from_payload": "_http",
     "error_from_response": "_http",
     "hookimpl": "_markers",
+    "loads_json": "_json",
     "map_transport_error": "_http",
     "parse_retry_after": "_http",
+    "read_body": "_http",
     "scrub": "_http",
 }
 

@@ -19,12 +19,14 @@ if TYPE_CHECKING:  # what type checkers see; tests/test_public_api.py checks it 
     from ._config import PlaitConfig as PlaitConfig
     from ._contracts import Store as Store
     from ._markers import hookimpl as hookimpl
+    from ._store import DEFAULT_MAX_RECORD_BYTES as DEFAULT_MAX_RECORD_BYTES
     from ._store import DEFAULT_STORE_URL as DEFAULT_STORE_URL
     from ._store import PAYLOAD_VERSION as PAYLOAD_VERSION
     from ._store import SCHEMA_VERSION as SCHEMA_VERSION
     from ._store import Dialect as Dialect
     from ._store import DuplicateRun as DuplicateRun
     from ._store import NewStep as NewStep
+    from ._store import RecordTooLarge as RecordTooLarge
     from ._store import RunRecord as RunRecord
     from ._store import SchemaTooNew as SchemaTooNew
     from ._store import SqlConnection as SqlConnection
@@ -51,12 +53,14 @@ if TYPE_CHECKING:  # what type checkers see; tests/test_public_api.py checks it 
 
 # The one list of this door's names: name -> private module under plait that defines it.
 _EXPORTS: dict[str, str] = {
+    "DEFAULT_MAX_RECORD_BYTES": "_store",
     "DEFAULT_STORE_URL": "_store",
     "Dialect": "_store",
     "DuplicateRun": "_store",
     "NewStep": "_store",
     "PAYLOAD_VERSION": "_store",
     "PlaitConfig": "_config",
+    "RecordTooLarge": "_store",
     "RunRecord": "_store",
     "SCHEMA_VERSION": "_store",
     "SQLiteStore": "_store._sqlite",

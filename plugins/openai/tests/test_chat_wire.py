@@ -201,7 +201,7 @@ def test_stream_cut_in_a_tool_call_never_yields_arguments_as_empty() -> None:
 
 def test_stream_error_object_and_malformed_json() -> None:
     parser = chat_stream.StreamParser(provider="p")
-    with pytest.raises(ProtocolError, match="malformed"):
+    with pytest.raises(ProtocolError, match="not valid JSON"):
         parser.feed(ServerSentEvent(data='{"choices": ['))
     from plait import RateLimited
 

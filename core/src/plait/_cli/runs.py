@@ -3,7 +3,9 @@
 ``resume`` rebuilds the run from what was recorded: the model (``provider:model-id``),
 instructions, limits and, for a run ``plait run`` started, its ``--tool`` / ``--output``
 references, imported again. Flags override them: ``--tool`` (repeatable; replaces the
-recorded list), ``--output``, ``--model``, ``--instructions``, ``--max-turns``.
+recorded list), ``--output``, ``--model``, ``--instructions``, ``--max-turns``. A tool
+or output type whose schema changed since the recording is refused (exit 2) unless
+``--on-schema-change accept``.
 """
 
 from __future__ import annotations
@@ -52,6 +54,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     resume.add_argument(
         "--on-unknown-outcome", choices=["tell_model", "fail"], default=None,
         help="a non-idempotent call interrupted mid-way: tell the model (default) or fail",
+    )  # fmt: skip
+    resume.add_argument(
+        "--on-schema-change", choices=["refuse", "accept"], default=None,
+        help="a tool's parameters or the output type changed since the run was recorded: "
+        "refuse (default) or resume anyway",
     )  # fmt: skip
     for action in (listing, show, resume):
         add_store_option(action, sub=True)
@@ -165,7 +172,7 @@ async def _resume_options(args: argparse.Namespace, kernel: Any) -> dict[str, An
     }
     if output_ref:
         options["output"] = load_output(str(output_ref))
-    for name in ("model", "instructions", "max_turns", "on_unknown_outcome"):
+    for name in ("model", "instructions", "max_turns", "on_unknown_outcome", "on_schema_change"):
         value = getattr(args, name)
         if value:
             options[name] = value
@@ -176,6 +183,7 @@ def _resume(args: argparse.Namespace) -> int:
     import anyio
 
     from .. import aresume
+    from .._errors import SchemaChanged
     from .._kernel import Kernel
 
     async def main() -> Any:
@@ -185,6 +193,10 @@ def _resume(args: argparse.Namespace) -> int:
 
     try:
         result = anyio.run(main)
+    except SchemaChanged as exc:  # the tools or output type are not the recorded ones
+        hint = "pass --on-schema-change accept to resume with them anyway"
+        print(f"plait: error: {exc} (hint: {hint})", file=sys.stderr)
+        return 2
     except ValueError as exc:  # what resume needs and was not given (tools, model, output)
         hint = "pass --tool MODULE:FUNCTION / --output / --model"
         print(f"plait: error: {exc} (hint: {hint})", file=sys.stderr)

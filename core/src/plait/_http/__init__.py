@@ -1,10 +1,12 @@
-"""The kernel's HTTP layer for provider plugins: SSE decoding, error mapping, client pools.
+"""The kernel's HTTP layer for provider plugins: SSE decoding, error mapping, client pools,
+bounded body reads.
 
 Imported only by provider plugins (it imports httpx); ``import plait`` never loads it.
 """
 
 from __future__ import annotations
 
+from .body import read_body
 from .client import DEFAULT_LIMITS, DEFAULT_TIMEOUT, ClientPool
 from .errors import (
     error_from_payload,
@@ -26,5 +28,6 @@ __all__ = [
     "error_from_response",
     "map_transport_error",
     "parse_retry_after",
+    "read_body",
     "scrub",
 ]

@@ -22,7 +22,6 @@ Request headers are never read.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import time
@@ -39,6 +38,7 @@ from plait._errors import (
     ContentFiltered,
     ContextWindowExceeded,
     ModelNotFound,
+    ProtocolError,
     ProviderError,
     QuotaExceeded,
     RateLimited,
@@ -46,6 +46,7 @@ from plait._errors import (
     ServerError,
     Unavailable,
 )
+from plait._json import loads_json
 
 __all__ = [
     "error_from_payload",
@@ -115,9 +116,10 @@ def parse_retry_after(headers: Mapping[str, str], *, now: float | None = None) -
 
 
 def _decode_body(body: bytes) -> Any:
+    """The JSON of an error body, ``None`` when it is not JSON or nested too deeply."""
     try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+        return loads_json(body)
+    except ProtocolError:
         return None
 
 
@@ -218,8 +220,8 @@ def error_from_payload(
     """The error for an error object inside a (200) stream: the same class its HTTP status
     would give. A numeric ``code`` (some OpenAI-compatible hosts) stands in for the status."""
     message, kind, code = _error_fields(payload)
-    if status is None and code.isdigit():
-        status = int(code)
+    if status is None and len(code) == 3 and code.isascii() and code.isdigit():
+        status = int(code)  # ASCII only: ``"²".isdigit()`` is true, and ``int`` refuses it
     cls = _classify(status, kind, code, message)
     return _build(cls, message, provider=provider, status=status, retry_after=None, secrets=secrets)
 

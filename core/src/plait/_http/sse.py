@@ -9,6 +9,10 @@ Unlike the browser algorithm, an event whose block set only ``event``/``id``/``r
 still dispatched (some APIs send ``event: ping`` without data), and ``close`` dispatches
 a last event that lacks its blank line: whether a stream ended *properly* is for the
 protocol above to judge (``[DONE]``, ``message_stop``), not for the framing.
+
+Sizes are bounded (``Limits.stream_event_bytes``): the lines of one event together, and a
+line still waiting for its end (a server that never sends a newline), raise
+``ResponseTooLarge`` once past the cap, so memory stays bounded whatever the server sends.
 """
 
 from __future__ import annotations
@@ -20,6 +24,9 @@ from typing import cast
 
 import anyio
 import httpx
+
+from .._settings import current_limits
+from .body import too_large
 
 __all__ = ["SSEDecoder", "ServerSentEvent", "aiter_sse"]
 
@@ -38,14 +45,34 @@ _TERMINATORS = (b"\n", b"\r")
 
 
 class SSEDecoder:
-    """Incremental SSE parser; one instance per stream."""
+    """Incremental SSE parser; one instance per stream.
 
-    __slots__ = ("_buf", "_data", "_event", "_id", "_pending", "_retry", "_skip_lf", "_started")
+    ``max_event_bytes`` bounds one event (the bytes of its lines, without line endings)
+    and a line still unfinished; default: the run's ``Limits.stream_event_bytes`` (see
+    ``current_limits``). Past it, ``feed`` and ``close`` raise ``ResponseTooLarge``.
+    """
 
-    def __init__(self) -> None:
+    __slots__ = (
+        "_buf",
+        "_data",
+        "_event",
+        "_id",
+        "_max",
+        "_pending",
+        "_retry",
+        "_size",
+        "_skip_lf",
+        "_started",
+    )
+
+    def __init__(self, max_event_bytes: int | None = None) -> None:
         self._buf = b""
         self._skip_lf = False
         self._started = False
+        self._max = (
+            current_limits().stream_event_bytes if max_event_bytes is None else max_event_bytes
+        )
+        self._size = 0  # bytes of the lines of the event being read
         self._reset()
 
     def _reset(self) -> None:
@@ -76,6 +103,7 @@ class SSEDecoder:
         events: list[ServerSentEvent] = []
         for raw in lines:
             line = raw[:-2] if raw.endswith(b"\r\n") else raw[:-1]
+            self._size += len(line)
             if line[:6] == b"data: " and self._started:  # the common case, kept fast
                 self._data.append(line[6:].decode("utf-8", errors="replace"))
                 self._pending = True
@@ -83,13 +111,19 @@ class SSEDecoder:
             event = self._line(line)
             if event is not None:
                 events.append(event)
+        if self._size + len(self._buf) > self._max:
+            raise self._too_large()
         return events
+
+    def _too_large(self) -> Exception:
+        return too_large("a server-sent event", "bytes", "stream_event_bytes", self._max)
 
     def close(self) -> list[ServerSentEvent]:
         """The stream ended: flush a last unterminated line and a pending event."""
         events: list[ServerSentEvent] = []
         if self._buf:
             line, self._buf = self._buf, b""
+            self._size += len(line)
             event = self._line(line)
             if event is not None:
                 events.append(event)
@@ -119,14 +153,20 @@ class SSEDecoder:
             if "\x00" not in value:
                 self._id = value
         elif name == "retry":
-            if value.isdigit():
-                self._retry = int(value)
+            # ASCII digits only (``"²".isdigit()`` is true, and ``int`` refuses it) and a
+            # bounded count (``int`` refuses 4,300 digits): anything else is ignored
+            if not (value.isascii() and value.isdigit() and len(value) <= 18):
+                return None
+            self._retry = int(value)
         else:
             return None  # unknown fields are ignored, as the standard says
         self._pending = True
         return None
 
     def _dispatch(self) -> ServerSentEvent | None:
+        if self._size > self._max:
+            raise self._too_large()
+        self._size = 0
         if not self._pending:
             return None
         data = self._data[0] if len(self._data) == 1 else "\n".join(self._data)
@@ -136,16 +176,20 @@ class SSEDecoder:
 
 
 async def aiter_sse(
-    response: httpx.Response, *, deadline: float | None = None
+    response: httpx.Response,
+    *,
+    deadline: float | None = None,
+    max_event_bytes: int | None = None,
 ) -> AsyncGenerator[ServerSentEvent, None]:
     """Yield the events of a streamed ``httpx`` response as its bytes arrive.
 
     ``deadline`` (``anyio.current_time()`` clock) bounds every wait for the network; when
     it passes, ``httpx.ReadTimeout`` is raised (map it like any transport error). The
     cancel scope costs one per network read, not one per event. Use this under
-    ``contextlib.aclosing`` when you may stop early (trio insists).
+    ``contextlib.aclosing`` when you may stop early (trio insists). ``max_event_bytes``
+    bounds one event (``SSEDecoder``; default: the run's ``Limits.stream_event_bytes``).
     """
-    decoder = SSEDecoder()
+    decoder = SSEDecoder(max_event_bytes)
     async with aclosing(cast("AsyncGenerator[bytes, None]", response.aiter_bytes())) as chunks:
         while True:
             if deadline is None:

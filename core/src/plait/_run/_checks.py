@@ -257,19 +257,10 @@ async def _call_check(
     args: tuple[Any, ...],
     seconds: float,
 ) -> CallInfo[Any]:
-    """Call a check under its deadline; an answer given after the deadline is discarded
-    (code that swallows cancellation or blocks the loop gets no late allow)."""
+    """Call a check under its deadline (``call_plugin``: an answer given after the
+    deadline is discarded, so code that swallows cancellation gets no late allow)."""
     sync = not _is_async(method)
-
-    async def bounded() -> Any:
-        deadline = anyio.current_time() + seconds
-        with anyio.CancelScope(deadline=deadline):
-            value = await _invoke(method, sync, *args)
-            if anyio.current_time() <= deadline:
-                return value
-        raise TimeoutError(f"timed out after {seconds:g}s")  # call_plugin: timed out
-
-    return await call_plugin(kind, name, bounded, seconds=None)
+    return await call_plugin(kind, name, lambda: _invoke(method, sync, *args), seconds=seconds)
 
 
 def _uncopyable(kind: str, name: str, exc: Exception) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from .._contracts import Completion, ToolSpec
+from .._json import decode_arguments
 
 __all__ = ["COMPLETE", "OutputPlan", "format_validation_error", "output_plan", "parse_completion"]
 
@@ -109,12 +110,9 @@ def format_validation_error(err: ValidationError, *, limit: int = 8) -> str:
 
 def parse_completion(arguments: str, plan: OutputPlan) -> tuple[Completion, Any] | str:
     """Decode a ``complete`` call: ``(completion, output)`` or a corrective message."""
-    try:
-        raw = json.loads(arguments) if arguments.strip() else {}
-    except json.JSONDecodeError as exc:
-        return f"The arguments of `{COMPLETE}` are not valid JSON ({exc.msg} at {exc.pos})."
-    if not isinstance(raw, dict):
-        return f"The arguments of `{COMPLETE}` must be a JSON object."
+    raw = decode_arguments(arguments)  # bounded in size and depth by the run's limits
+    if isinstance(raw, str):
+        return f"The arguments of `{COMPLETE}` cannot be used: {raw}."
     try:
         completion = Completion.model_validate(raw)
     except ValidationError as exc:

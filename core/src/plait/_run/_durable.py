@@ -32,6 +32,7 @@ from ._persist import (
     server_state_key,
 )
 from ._resume import ResumeInputs, load, resume_inputs
+from ._schemas import check, output_name, record_schemas
 
 if TYPE_CHECKING:
     from .._kernel import Kernel
@@ -76,6 +77,7 @@ class Attached:
         """Record the new run (or load the resumed one) and give it its ``Recorder``."""
         st.thread_id = self.thread_id
         if self.resumed is not None:
+            await self._check(st, self.resumed)
             seq = self.resumed.record.last_seq
             recorder = Recorder(
                 self.conn, st.run_id, thread_id=st.thread_id, head=self.head, seq=seq
@@ -96,6 +98,16 @@ class Attached:
         st.recorder = Recorder(
             self.conn, st.run_id, thread_id=st.thread_id, head=self.head, cursor=st.new_from
         )
+
+    async def _check(self, st: RunState, inputs: ResumeInputs) -> None:
+        """Refuse (``SchemaChanged``) tools or an output type changed since the recording,
+        before anything runs again; then reopen an interrupted run."""
+        if not inputs.finished:  # a finished run calls no tool and asks no model again
+            accept = st.spec.on_schema_change == "accept"
+            run = inputs.record.run
+            inputs.schemas, inputs.schema_changes = check(run.id, run.options, st, accept)
+        if inputs.reopen:
+            await self.conn.update_run(inputs.record.run.id, status="running")
 
     async def aclose(self) -> None:
         """Close the store connection (when the run could not be bound to it)."""
@@ -145,7 +157,6 @@ def recorded_options(kernel: Kernel, st: RunState, head: int | None) -> dict[str
     """What ``resume`` needs to rebuild the run (JSON: functions and objects are named)."""
     spec = st.spec
     model = model_spec(kernel, spec.model, st.model)
-    output = spec.output
     history = None if head is not None else spec.message_history
     cli = COMMAND_LINE.get() if st.parent_run_id is None else None
     if cli is not None:
@@ -157,7 +168,7 @@ def recorded_options(kernel: Kernel, st: RunState, head: int | None) -> dict[str
         "model_object": model is None and spec.model is not None,
         "model_name": getattr(st.model, "name", None),
         "tools": list(st.tools),
-        "output": "str" if output is str else getattr(output, "__name__", repr(output)),
+        "output": output_name(spec.output),
         "name": spec.name,
         "limits": st.limits.model_dump(mode="json"),
         "settings": jsonable(st.params.settings.model_dump()),
@@ -171,4 +182,5 @@ def recorded_options(kernel: Kernel, st: RunState, head: int | None) -> dict[str
         "history": dump_messages(history) if history else None,
         "cli": cli.recorded() if cli is not None else None,
         "provenance": kernel.provenance(),
+        "schemas": record_schemas(st.tools, st.plan),
     }

@@ -3,7 +3,7 @@
 ``Emitter.emit`` is synchronous and cheap: it builds the envelope and hands it to each
 sink (a stream's channel, a background handle's log, a handler's queue) without waiting.
 Every event's ``data`` passes the run's redaction policy (``plait.Redactor`` by default)
-before any sink sees it; with no sink there is nothing to redact and nothing is paid.
+and is sealed read-only before any sink sees it; with no sink nothing is paid.
 Event handlers run in their own tasks (``HandlerPump``), one bounded queue each: a
 handler that raises, hangs or falls behind is reported as a ``plugin.error`` event and
 never slows or breaks the run.
@@ -24,8 +24,8 @@ from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from .._call import call_plugin, describe_error, maybe_await
-from .._events import Event
-from .._redact import TextPolicy, redact_data
+from .._events import Event, seal
+from .._redact import TextPolicy
 
 __all__ = ["FLUSH_TIMEOUT", "HANDLER_TIMEOUT", "Emitter", "HandlerPump", "Sink"]
 
@@ -49,6 +49,7 @@ class Emitter:
         "answer_held",
         "held",
         "holds",
+        "limit",
         "parent_run_id",
         "redact",
         "run_id",
@@ -62,9 +63,11 @@ class Emitter:
         agent: str | None,
         parent_run_id: str | None,
         redact: TextPolicy | None = None,
+        limit: int | None = None,
     ) -> None:
         self.run_id = run_id
         self.redact = redact
+        self.limit = limit  # characters of one string in an event (``Limits.event_chars``)
         self.agent = agent
         self.parent_run_id = parent_run_id
         self.seq = 0
@@ -111,16 +114,19 @@ class Emitter:
             self.emit(kind, data)
 
     def emit(self, kind: str, data: dict[str, Any]) -> None:
-        """Send one event to every sink (no-op but for numbering when nobody listens)."""
+        """Send one event to every sink (no-op but for numbering when nobody listens).
+
+        ``data`` is sealed first (``plait._events.seal``): redacted by the one policy,
+        copied into read-only containers, before any sink, handler or hold keeps it.
+        """
         if self.held is not None:
-            self.held.append((kind, data))
+            self.held.append((kind, seal(data, self.redact, self.limit)))
             return
         seq = self.seq
         self.seq = seq + 1
         if not self.sinks:
             return
-        if self.redact is not None:  # one policy, before any sink or handler sees it
-            data = redact_data(data, self.redact)
+        data = seal(data, self.redact, self.limit)
         event = Event(kind, self.run_id, seq, time.time(), self.agent, self.parent_run_id, data)
         for sink in self.sinks:
             sink(event)

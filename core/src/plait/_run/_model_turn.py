@@ -37,8 +37,10 @@ from .._messages import (
 )
 from .._redact import StreamRedactor
 from .._retry import request_with_retry, stream_with_retry
+from ._answer import masked, unique_call_ids, used_call_ids
 from ._budget import charge_usage
 from ._completion import COMPLETE
+from ._options import DEFAULT_LIMITS
 from ._state import PartialOutput, RunState
 
 if TYPE_CHECKING:
@@ -89,6 +91,7 @@ def ask_model(
         messages,
         params,
         policy=st.retry_policy,
+        limits=None if st.limits is DEFAULT_LIMITS else st.limits,  # defaults: published already
         deadline=settings.timeout,  # absolute, all attempts; the run's deadline caps it
     )
 
@@ -105,14 +108,22 @@ async def _checked(
         messages,
         params,
         policy=st.retry_policy,
+        limits=None if st.limits is DEFAULT_LIMITS else st.limits,
         deadline=params.settings.timeout,
     )
     return await check_whole(st, response)
 
 
 def answered(st: RunState, response: ModelResponse) -> ModelResponse:
-    """Charge the answer's usage (to every run above too) and announce it."""
+    """Charge the answer's usage (to every run above too), make it safe to keep
+    (``_answer``: secrets masked, tool calls with ids of their own) and announce it."""
     charge_usage(st, response.usage)
+    if st.redact is not None:
+        response = masked(response, st.redact)
+    if response.message.tool_calls:
+        if st.call_ids is None:
+            st.call_ids = used_call_ids(st.messages)
+        response = unique_call_ids(response, st.call_ids)
     if not st.emitter.sinks or st.status is not None:  # nobody watches; a cut turn
         return response
     msg = response.message
@@ -212,6 +223,7 @@ async def _watched(
             messages,
             params,
             policy=st.retry_policy,
+            limits=None if st.limits is DEFAULT_LIMITS else st.limits,
             deadline=settings.timeout,  # absolute, all attempts; the run's deadline caps it
         )
         for event in _as_deltas(response):
@@ -236,6 +248,7 @@ async def _streamed(
         messages,
         params,
         policy=st.retry_policy,
+        limits=None if st.limits is DEFAULT_LIMITS else st.limits,
         deadline=settings.timeout,  # absolute, all attempts; the run's deadline caps it
         first_event_timeout=settings.first_event_timeout,
     )

@@ -19,9 +19,20 @@ if TYPE_CHECKING:
     from .._kernel import Kernel
     from .._retry import RetryPolicy
 
-__all__ = ["OPTION_NAMES", "OnLimit", "RunOptions", "RunSpec", "merge_options", "run_spec"]
+__all__ = [
+    "OPTION_NAMES",
+    "OnLimit",
+    "OnSchemaChange",
+    "RunOptions",
+    "RunSpec",
+    "merge_options",
+    "run_spec",
+]
 
 OnLimit = Literal["raise", "partial", "final_answer"]
+OnSchemaChange = Literal["refuse", "accept"]
+"""``resume=``: a recorded tool's parameters or the output type changed since the run was
+recorded — refuse (``SchemaChanged``, the default) or resume anyway."""
 
 
 class RunOptions(TypedDict, total=False):
@@ -56,6 +67,7 @@ class RunOptions(TypedDict, total=False):
     store: str | bool | None  # a store URL (True: the configured default) to record the run
     resume: str | None  # the id of a recorded run to continue
     on_unknown_outcome: Literal["tell_model", "fail"]  # resume: started, unrecorded calls
+    on_schema_change: OnSchemaChange  # resume: a tool's or the output's schema changed
 
 
 OPTION_NAMES = frozenset(RunOptions.__annotations__) | {"output"}
@@ -96,6 +108,7 @@ class RunSpec(NamedTuple):
     store: str | bool | None = None
     resume: str | None = None
     on_unknown_outcome: Literal["tell_model", "fail"] | None = None  # None: "tell_model"
+    on_schema_change: OnSchemaChange | None = None  # None: "refuse"
 
     @property
     def durable(self) -> bool:

@@ -9,7 +9,11 @@ calls are shielded from cancellation: a step that was sent is known to be record
 the step numbers kept here never go wrong. A run interrupted from outside (its task
 cancelled, Ctrl-C) records what it had — the messages not yet recorded, in a
 ``completion`` step with stop reason ``interrupted`` — and is marked ``cancelled``; such
-a run can be resumed. See ``docs/threads.md``.
+a run can be resumed. A step the store refuses as a whole — another run took the thread
+(``ThreadConflict``), or a record over the store's ``max_record_bytes``
+(``RecordTooLarge``) — writes nothing: the run is marked ``failed`` in the store with
+that error (every step before stays) and the error reaches the caller. See
+``docs/threads.md``.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import pydantic_core
 from .._contracts import optional_attribute
 from .._messages import Message, ModelResponse, ToolCall, ToolResultMessage
 from .._settings import ModelSettings
-from .._store._errors import StoreError, ThreadConflict
+from .._store._errors import RecordTooLarge, StoreError, ThreadConflict
 from .._store._records import NewStep, StoredStepKind
 from ._result import Result, Step
 
@@ -151,7 +155,7 @@ class Recorder:
                     messages=messages if threaded else (),
                     expected_head=self.head if threaded else None,
                 )
-            except ThreadConflict as exc:
+            except (ThreadConflict, RecordTooLarge) as exc:  # nothing of the step was written
                 await self._give_up(exc)
                 raise
             self.seq = rec.seq
@@ -159,7 +163,7 @@ class Recorder:
                 self.head += len(messages)
 
     async def _give_up(self, exc: StoreError) -> None:
-        """Another run took the thread: end this run as failed in the store (best effort)."""
+        """The store refused a step for good: end the run as failed there (best effort)."""
         self.ended = True
         with contextlib.suppress(StoreError):
             await self.conn.update_run(self.run_id, status="failed", error=str(exc))

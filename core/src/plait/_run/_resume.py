@@ -76,6 +76,9 @@ class ResumeInputs:
     head: int | None
     run_messages: list[Message]
     finished: bool
+    reopen: bool = False  # an interrupted run: its status goes back to ``running``
+    schemas: str = "not checked"  # how the schema check went (``_schemas.check``)
+    schema_changes: list[str] | None = None  # what changed, when the caller accepted it
 
 
 class RecordedModel:
@@ -200,6 +203,10 @@ async def resume_inputs(given: RunSpec, conn: StoreConnection, kernel: Kernel) -
     run_id = str(given.resume)
     if given.task is not None:
         raise ValueError("resume= continues a recorded run: pass no task")
+    if given.on_schema_change not in (None, "refuse", "accept"):
+        raise ValueError(
+            f"on_schema_change must be 'refuse' or 'accept', not {given.on_schema_change!r}"
+        )
     clash = [n for n in _FORBIDDEN if getattr(given, n)]
     if clash:
         raise ValueError(
@@ -225,9 +232,9 @@ async def resume_inputs(given: RunSpec, conn: StoreConnection, kernel: Kernel) -
     run_messages = load_history([m for s in steps for m in s.payload.get("messages", ())])
     base, head = await _base_history(conn, record, len(run_messages), finished)
     spec = _spec(given, record, base, kernel, finished)
-    if again and record.run.status != "running":  # it runs again from here
-        await conn.update_run(run_id, status="running")
-    return ResumeInputs(record, spec, head, run_messages, finished)
+    # it runs again from here, once its tools are checked (``Attached.bind``)
+    reopen = again and record.run.status != "running"
+    return ResumeInputs(record, spec, head, run_messages, finished, reopen)
 
 
 def _counters(st: RunState, record: StoredRun) -> None:
@@ -376,5 +383,8 @@ async def step_resume(st: RunState) -> tuple[Phase, Step]:
         responses = [s for s in record.steps if s.kind == "model_response"]
         if responses:
             pass_response_id(st, (responses[-1].payload.get("response") or {}).get("response_id"))
-    st.emitter.emit("run.resume", {"run_id": st.run_id, "from_step": recorder.seq})
+    data = {"run_id": st.run_id, "from_step": recorder.seq, "schemas": inputs.schemas}
+    if inputs.schema_changes:
+        data["schema_changes"] = list(inputs.schema_changes)
+    st.emitter.emit("run.resume", data)
     return ("end" if st.ended else phase), Step("resume", st.turns)

@@ -104,6 +104,7 @@ class RunState:
     tool_failures: dict[str, int] | None = None
     seen_calls: dict[str, tuple[int, str]] | None = None  # identical calls: (runs, last id)
     withheld: set[str] | None = None  # tools not offered on the next turn
+    call_ids: set[str] | None = None  # tool-call ids taken in this run (``_ids``)
     output_retries: int = 0
     cut_offs: int = 0  # turns in a row whose calls the token limit cut off
     verifier_retries: int = 0
@@ -326,7 +327,11 @@ def setup(spec: RunSpec, kernel: Kernel | None) -> RunState:
         spec.task, spec.instructions, load_history(spec.message_history or ())
     )
     settings = spec.settings or DEFAULT_SETTINGS
-    redact = policy_from(spec.redact, kernel.secret_env_names() if kernel is not None else ())
+    limits = effective_limits(spec)
+    if kernel is not None and (spec.redact is None or spec.redact is True):
+        redact: TextPolicy | None = kernel.default_redactor()  # compiled once per kernel
+    else:
+        redact = policy_from(spec.redact)
     if mode == "required" and settings.tool_choice is None:
         # The run can only end through a call, so ask for one: a model that honours
         # tool_choice then never spends a turn on prose the loop would send back.
@@ -343,9 +348,9 @@ def setup(spec: RunSpec, kernel: Kernel | None) -> RunState:
         params=RequestParams(tools=_tool_specs(tools, plan, mode), settings=settings),
         verifiers=_adapt_checks(spec.verifiers or (), "verifier", kernel) if spec.verifiers else [],
         guardrails=guardrails,
-        limits=effective_limits(spec),
+        limits=limits,
         retry_policy=spec.retry_policy or DEFAULT_RETRY_POLICY,
-        emitter=Emitter(run_id, spec.name, spec.parent_run_id, redact),
+        emitter=Emitter(run_id, spec.name, spec.parent_run_id, redact, limits.event_chars),
         messages=messages,
         new_from=new_from,
         redact=redact,

@@ -24,7 +24,9 @@ from .._approval import ApprovalRequest, ask_approver, canonical_arguments
 from .._call import CallInfo, call_plugin
 from .._contracts import Decision
 from .._errors import Retry
+from .._json import decode_arguments
 from .._messages import Message, ToolCall, ToolResultMessage
+from .._settings import Limits
 from ._budget import charge_tool_call
 from ._checks import _apply as apply_decision
 from ._checks import run_guardrails
@@ -88,16 +90,12 @@ def exhausted_tool(st: RunState) -> str | None:
     return None
 
 
-def _decode(arguments: str | Mapping[str, Any]) -> dict[str, Any] | str:
-    if isinstance(arguments, Mapping):
-        return dict(arguments)
-    try:
-        value = json.loads(arguments) if arguments.strip() else {}
-    except json.JSONDecodeError as exc:
-        return f"the arguments are not valid JSON ({exc.msg} at position {exc.pos})"
-    if not isinstance(value, dict):
-        return "the arguments must be a JSON object"
-    return value
+def _decode(arguments: str | Mapping[str, Any], limits: Limits) -> dict[str, Any] | str:
+    """The arguments as a dict, or why they cannot be used (told to the model): bounded
+    in size and nesting by the run's limits (``tool_argument_chars``, ``json_depth``)."""
+    return decode_arguments(
+        arguments, max_chars=limits.tool_argument_chars, max_depth=limits.json_depth
+    )
 
 
 def _error_message(name: str, info: CallInfo[Any], timeout: float | None) -> str:
@@ -184,7 +182,7 @@ class _Batch:
             return None
         if value is original:
             return args
-        new = _decode(value.arguments if isinstance(value, ToolCall) else value)
+        new = _decode(value.arguments if isinstance(value, ToolCall) else value, st.limits)
         if isinstance(new, str):
             self.error(i, f"A guardrail replaced the arguments with unusable ones: {new}.")
             return None
@@ -251,7 +249,7 @@ class _Batch:
             known = ", ".join(sorted(st.tools)) or "none"
             self.error(i, f"Unknown tool {c.name!r}. Available tools: {known}.")
             return
-        args = _decode(c.arguments)
+        args = _decode(c.arguments, st.limits)
         if isinstance(args, str):
             self.error(i, f"Tool {c.name!r} was not run: {args}.")
             return

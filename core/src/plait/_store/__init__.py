@@ -12,6 +12,7 @@ from ._contract import StoreConnection
 from ._engine import Dialect, SqlEngine
 from ._errors import (
     DuplicateRun,
+    RecordTooLarge,
     SchemaTooNew,
     StepConflict,
     StoreBusy,
@@ -23,6 +24,7 @@ from ._errors import (
 from ._migrations import SCHEMA_VERSION, migrate, schema_v1
 from ._open import DEFAULT_STORE_URL, open_store
 from ._records import (
+    DEFAULT_MAX_RECORD_BYTES,
     PAYLOAD_VERSION,
     NewStep,
     RunRecord,
@@ -37,12 +39,14 @@ from ._records import (
 from ._url import default_sqlite_path
 
 __all__ = [
+    "DEFAULT_MAX_RECORD_BYTES",
     "DEFAULT_STORE_URL",
     "PAYLOAD_VERSION",
     "SCHEMA_VERSION",
     "Dialect",
     "DuplicateRun",
     "NewStep",
+    "RecordTooLarge",
     "RunRecord",
     "SchemaTooNew",
     "SqlConnection",

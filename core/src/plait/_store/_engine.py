@@ -6,6 +6,9 @@ opening its own transactions: writes begin with ``Dialect.begin_write`` (SQLite'
 ``busy_timeout`` instead of failing when it upgrades a read lock) and lock the row they
 compare-and-set with ``Dialect.for_update`` (PostgreSQL's ``FOR UPDATE``). The async
 connection (``_connection.py``) calls it in a worker thread.
+
+Every JSON record is encoded before its transaction begins and checked against
+``max_record_bytes`` there (``RecordTooLarge``): a refused call writes nothing.
 """
 
 from __future__ import annotations
@@ -17,8 +20,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._messages import Message
-from ._errors import DuplicateRun, StepConflict, StoreCorrupted, StoreError, ThreadConflict
+from ._errors import (
+    DuplicateRun,
+    RecordTooLarge,
+    StepConflict,
+    StoreCorrupted,
+    StoreError,
+    ThreadConflict,
+)
 from ._records import (
+    DEFAULT_MAX_RECORD_BYTES,
     MESSAGE_VERSION,
     PAYLOAD_VERSION,
     STEP_KINDS,
@@ -59,12 +70,24 @@ class Dialect:
 
 
 class SqlEngine:
-    """All store operations on one DB-API connection; each public method is one transaction."""
+    """All store operations on one DB-API connection; each public method is one transaction.
 
-    def __init__(self, conn: Any, dialect: Dialect, label: str) -> None:
+    ``max_record_bytes`` caps each JSON record written (a message, a step's payload, a
+    run's options, a thread's metadata): larger ones raise ``RecordTooLarge``.
+    """
+
+    def __init__(
+        self,
+        conn: Any,
+        dialect: Dialect,
+        label: str,
+        *,
+        max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+    ) -> None:
         self.conn = conn
         self.dialect = dialect
         self.label = label
+        self.max_record_bytes = max_record_bytes
 
     # --- plumbing ---------------------------------------------------------------------
 
@@ -84,6 +107,31 @@ class SqlEngine:
         except BaseException:
             self._rollback()
             raise
+
+    def _fits(self, text: str, what: str) -> str:
+        """``text`` if its UTF-8 size is within ``max_record_bytes``, else ``RecordTooLarge``."""
+        limit = self.max_record_bytes
+        # A character is at most 4 bytes: only a text this long is measured (no copy else).
+        if len(text) > limit // 4 and (size := len(text.encode())) > limit:
+            raise RecordTooLarge(
+                f"{self.label}: {what} is {size:,} bytes, over this store's limit of "
+                f"max_record_bytes={limit}; nothing was written (raise max_record_bytes "
+                "in the store URL to keep larger records)",
+                size,
+                limit,
+            )
+        return text
+
+    def _json(self, value: Any, what: str) -> str:
+        return self._fits(encode_json(value, what), what)
+
+    def _messages_json(self, messages: Sequence[Message], where: str) -> list[str]:
+        encoded = [encode_message(m) for m in messages]
+        short = self.max_record_bytes // 4
+        for i, text in enumerate(encoded):
+            if len(text) > short:  # only then is the description built
+                self._fits(text, f"message {i + 1} ({messages[i].role}) {where}")
+        return encoded
 
     def _rollback(self) -> None:
         # The original error matters; the transaction is gone either way.
@@ -141,7 +189,7 @@ class SqlEngine:
         self.execute(
             "INSERT INTO plait_threads (id, head, metadata, created_at, updated_at) "
             "VALUES (?, 0, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
-            (thread_id, encode_json(metadata or {}, f"metadata of thread {thread_id!r}"), now, now),
+            (thread_id, self._json(metadata or {}, f"metadata of thread {thread_id!r}"), now, now),
         )
 
     def _thread(self, thread_id: str) -> ThreadRecord | None:
@@ -169,7 +217,7 @@ class SqlEngine:
     def append_messages(
         self, thread_id: str, messages: Sequence[Message], expected_head: int, run_id: str | None
     ) -> int:
-        encoded = [encode_message(m) for m in messages]
+        encoded = self._messages_json(messages, f"to append to thread {thread_id!r}")
         with self.transaction(write=True):
             return self._cas_append(thread_id, encoded, expected_head, run_id)
 
@@ -217,7 +265,7 @@ class SqlEngine:
     # --- runs -------------------------------------------------------------------------
 
     def create_run(self, run_id: str, fields: dict[str, Any]) -> RunRecord:
-        options = encode_json(fields["options"] or {}, f"options of run {run_id!r}")
+        options = self._json(fields["options"] or {}, f"options of run {run_id!r}")
         now = time.time()
         with self.transaction(write=True):
             if fields["thread_id"] is not None:
@@ -305,8 +353,9 @@ class SqlEngine:
         messages: Sequence[Message],
         expected_head: int | None,
     ) -> StepRecord:
-        payload = encode_json(step.payload, f"payload of a {step.kind} step of run {run_id!r}")
-        encoded = [encode_message(m) for m in messages]
+        what = f"the payload of a {step.kind} step of run {run_id!r} (with its messages)"
+        payload = self._json(step.payload, what)
+        encoded = self._messages_json(messages, f"of a {step.kind} step of run {run_id!r}")
         now = time.time()
         with self.transaction(write=True):
             run = self._require_run(run_id, lock=True)

@@ -10,6 +10,7 @@ to know which database sits behind a URL::
         ├── DuplicateRun         a run with this id is already recorded
         ├── StoreBusy            a lock was not granted within the configured wait
         ├── StoreFull            the disk (or the file-size limit) is full; nothing was written
+        ├── RecordTooLarge       a message, step or run record is over ``max_record_bytes``
         ├── StoreCorrupted       a stored row cannot be read back (names the row)
         └── SchemaTooNew         the store was written by a newer plait; upgrade plait
 """
@@ -22,6 +23,7 @@ from .._errors import PlaitError
 
 __all__ = [
     "DuplicateRun",
+    "RecordTooLarge",
     "SchemaTooNew",
     "StepConflict",
     "StoreBusy",
@@ -71,6 +73,24 @@ class StoreBusy(StoreError):
 
 class StoreFull(StoreError):
     """The disk or the file-size limit is full: nothing of the call was written."""
+
+
+class RecordTooLarge(StoreError):
+    """A record to write is larger than the store's ``max_record_bytes``: nothing was written.
+
+    ``size`` is the record's size in bytes (UTF-8 JSON), ``limit`` the store's cap. The
+    cap bounds every JSON record a store writes — a message, a step's payload (which
+    carries the step's messages), a run's options — so one runaway message cannot make
+    a row the database (or a later ``load_run``) chokes on. Raise it in the store URL.
+    """
+
+    def __init__(self, message: str, size: int, limit: int) -> None:
+        super().__init__(message)
+        self.size = size
+        self.limit = limit
+
+    def __reduce__(self) -> Any:
+        return (type(self), (str(self), self.size, self.limit))
 
 
 class StoreCorrupted(StoreError):

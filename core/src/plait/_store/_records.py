@@ -18,6 +18,7 @@ from .._messages import Message
 from ._errors import StoreCorrupted, StoreError
 
 __all__ = [
+    "DEFAULT_MAX_RECORD_BYTES",
     "MESSAGE_VERSION",
     "NewStep",
     "PAYLOAD_VERSION",
@@ -40,6 +41,9 @@ PAYLOAD_VERSION = 1
 """Version of the step-payload envelope written by this code; newer rows are refused."""
 MESSAGE_VERSION = 1
 """Version of the message encoding (``plait._messages`` models as JSON)."""
+DEFAULT_MAX_RECORD_BYTES = 16 * 1024 * 1024
+"""The largest JSON record a store writes by default (16 MiB): one message, one step's
+payload with its messages, one run's options (store URL option ``max_record_bytes``)."""
 
 StoredStepKind = Literal["model_response", "tool_started", "tool_result", "check", "completion"]
 STEP_KINDS: frozenset[str] = frozenset(StoredStepKind.__args__)  # type: ignore[attr-defined]

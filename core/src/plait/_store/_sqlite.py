@@ -65,7 +65,9 @@ def _connect(target: SQLiteTarget) -> SqlEngine:
         conn.execute(f"PRAGMA busy_timeout = {int(target.busy_timeout * 1000)}")
         _enable_wal(conn, target.busy_timeout)
         conn.execute(f"PRAGMA synchronous = {target.synchronous.upper()}")
-        engine = SqlEngine(conn, SQLITE_DIALECT, target.label)
+        engine = SqlEngine(
+            conn, SQLITE_DIALECT, target.label, max_record_bytes=target.max_record_bytes
+        )
         migrate(engine)
     except BaseException:
         conn.close()

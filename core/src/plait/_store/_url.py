@@ -6,9 +6,11 @@
 * ``sqlite://`` — the default file: ``$XDG_DATA_HOME/plait/plait.db``, or
   ``~/.local/share/plait/plait.db`` when ``XDG_DATA_HOME`` is unset
 
-Query options: ``busy_timeout`` (seconds a writer waits for the lock, default 30) and
+Query options: ``busy_timeout`` (seconds a writer waits for the lock, default 30),
 ``synchronous`` (``full``, the default: a recorded step survives a power cut; ``normal``:
-faster, survives a crashed or killed process but may lose the last steps on power loss).
+faster, survives a crashed or killed process but may lose the last steps on power loss)
+and ``max_record_bytes`` (the largest JSON record written: a message, a step's payload, a
+run's options; default 16 MiB, ``RecordTooLarge`` beyond).
 """
 
 from __future__ import annotations
@@ -20,11 +22,19 @@ from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from .._errors import ConfigError
+from ._records import DEFAULT_MAX_RECORD_BYTES
 
-__all__ = ["DEFAULT_BUSY_TIMEOUT", "SQLiteTarget", "default_sqlite_path", "parse_sqlite_url"]
+__all__ = [
+    "DEFAULT_BUSY_TIMEOUT",
+    "SQLiteTarget",
+    "default_sqlite_path",
+    "parse_max_record_bytes",
+    "parse_sqlite_url",
+]
 
 DEFAULT_BUSY_TIMEOUT = 30.0
 _SYNCHRONOUS = ("full", "normal", "extra")
+_OPTIONS = ("busy_timeout", "max_record_bytes", "synchronous")
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +44,7 @@ class SQLiteTarget:
     path: Path | None
     busy_timeout: float = DEFAULT_BUSY_TIMEOUT
     synchronous: str = "full"
+    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
 
     @property
     def label(self) -> str:
@@ -63,16 +74,33 @@ def parse_sqlite_url(url: str, environ: Mapping[str, str] | None = None) -> SQLi
     else:
         path = Path("/" + raw.lstrip("/"))  # sqlite:////abs (SQLAlchemy's form) is the same file
     options = dict(parse_qsl(parts.query, keep_blank_values=True))
-    return SQLiteTarget(path, _busy_timeout(url, options), _synchronous(url, options))
-
-
-def _busy_timeout(url: str, options: dict[str, str]) -> float:
-    unknown = set(options) - {"busy_timeout", "synchronous"}
+    unknown = set(options) - set(_OPTIONS)
     if unknown:
         raise ConfigError(
             f"{url!r}: unknown option(s) {', '.join(sorted(unknown))}; "
-            "allowed: busy_timeout, synchronous"
+            f"allowed: {', '.join(_OPTIONS)}"
         )
+    return SQLiteTarget(
+        path,
+        _busy_timeout(url, options),
+        _synchronous(url, options),
+        parse_max_record_bytes(url, options.get("max_record_bytes")),
+    )
+
+
+def parse_max_record_bytes(url: str, raw: str | None) -> int:
+    """The ``max_record_bytes`` option (a whole number of bytes >= 1024; ``None``: 16 MiB)."""
+    if raw is None:
+        return DEFAULT_MAX_RECORD_BYTES
+    value = int(raw) if raw.strip().isdecimal() else -1
+    if value < 1024:
+        raise ConfigError(
+            f"{url!r}: max_record_bytes must be a whole number of bytes >= 1024, got {raw!r}"
+        )
+    return value
+
+
+def _busy_timeout(url: str, options: dict[str, str]) -> float:
     raw = options.get("busy_timeout", str(DEFAULT_BUSY_TIMEOUT))
     try:
         value = float(raw)

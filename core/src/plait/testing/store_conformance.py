@@ -10,6 +10,10 @@ Subclass ``StoreConformance`` in a test module and provide three fixtures::
         @pytest.fixture
         def raw_sql(self, store_url): ...            # run one SQL statement on it, directly
 
+The record size cap (``max_record_bytes``) is tested by the ``RecordCapConformance`` part
+(``_store_caps.py``): it opens ``store_url`` with ``max_record_bytes=4096`` added, and is
+skipped for a store that refuses that option with ``ConfigError``.
+
 ``raw_sql(statement)`` lets the suite damage rows (corruption, a newer schema) the way a
 crash, a bug or a newer plait would. The concurrency tests open several connections, so
 they exercise the database's locking, not just one connection's serialisation.
@@ -45,6 +49,7 @@ from .._store import (
     ThreadConflict,
     ThreadExport,
 )
+from ._store_caps import RecordCapConformance
 
 __all__ = ["StoreConformance", "sample_messages"]
 
@@ -67,7 +72,7 @@ def sample_messages() -> list[Any]:
     ]
 
 
-class StoreConformance:
+class StoreConformance(RecordCapConformance):
     """Behaviour shared by every store; see the module docstring for the fixtures to give."""
 
     pytestmark = pytest.mark.anyio

@@ -4,12 +4,14 @@ The model is small on purpose (the httpx transport contract is the example): it 
 the body (``wire``), sends it through the provider's pooled client, maps every failure
 into plait's error tree (``errors`` and ``plait.provider``) and parses the answer
 (``response`` / ``stream``). It never retries: the kernel is the one retry layer.
+Bodies go through the kit's bounded ``read_body``, ``loads_json`` and ``aiter_sse``, so the
+run's size caps (``Limits.response_bytes``, ``json_depth``, ``stream_event_bytes``) hold.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Sequence
+from contextlib import aclosing
 from typing import Any
 
 import httpx
@@ -19,15 +21,16 @@ from plait.provider import (
     ClientPool,
     Message,
     ModelResponse,
-    ProtocolError,
     ProviderError,
     RequestParams,
     ResponseDone,
-    SSEDecoder,
     StreamEvent,
     TextDelta,
+    aiter_sse,
     error_from_response,
+    loads_json,
     map_transport_error,
+    read_body,
 )
 
 from .errors import error_from_event
@@ -92,12 +95,12 @@ class AnthropicModel:
         content = self._body(messages, params, stream=False)
         client = self._client()
         try:
-            response = await client.post(MESSAGES_PATH, content=content)
-            body = response.content
+            async with client.stream("POST", MESSAGES_PATH, content=content) as response:
+                if response.status_code != 200:
+                    raise self._http_error(response, await read_body(response, truncate=True))
+                body = await read_body(response, provider=self.provider)
         except httpx.TransportError as exc:
             raise map_transport_error(exc, provider=self.provider, secrets=self._secrets) from exc
-        if response.status_code != 200:
-            raise self._http_error(response, body)
         return self._parse_json(body, params)
 
     async def stream(
@@ -112,26 +115,27 @@ class AnthropicModel:
         try:
             async with client.stream("POST", MESSAGES_PATH, content=content) as response:
                 if response.status_code != 200:
-                    raise self._http_error(response, await response.aread())
+                    raise self._http_error(response, await read_body(response, truncate=True))
                 if not response.headers.get("content-type", "").startswith("text/event-stream"):
                     # A proxy may answer a stream request with a plain message (or error).
-                    done = self._parse_json(await response.aread(), params)
+                    body = await read_body(response, provider=self.provider)
+                    done = self._parse_json(body, params)
                     if done.message.text:
                         yield TextDelta(done.message.text)
                     yield ResponseDone(done)
                     return
-                decoder = SSEDecoder()
-                async for chunk in response.aiter_bytes():
-                    for event in decoder.feed(chunk):
+                async with aclosing(aiter_sse(response)) as events:
+                    async for event in events:
                         for delta in state.feed(event.data, event.event):
                             yield delta
-                for event in decoder.close():
-                    for delta in state.feed(event.data, event.event):
-                        yield delta
         except httpx.TransportError as exc:
             error = map_transport_error(exc, provider=self.provider, secrets=self._secrets)
             error.partial = state.partial_text() or None
             raise error from exc
+        except ProviderError as error:
+            if error.provider is None:  # the kit's SSE decoder does not know our name
+                error.provider = self.provider
+            raise
         yield ResponseDone(state.finish())
 
     async def aclose(self) -> None:
@@ -177,12 +181,7 @@ class AnthropicModel:
         )
 
     def _parse_json(self, body: bytes, params: RequestParams) -> ModelResponse:
-        try:
-            payload = json.loads(body)
-        except ValueError:
-            raise ProtocolError(
-                "the response body is not valid JSON", provider=self.provider
-            ) from None
+        payload = loads_json(body, provider=self.provider, what="the response body")
         if isinstance(payload, dict) and payload.get("type") == "error":
             raise error_from_event(payload, provider=self.provider, secrets=self._secrets)
         return parse_message(payload, provider=self.provider, output_tool=self._output_tool(params))

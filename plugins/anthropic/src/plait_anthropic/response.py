@@ -61,8 +61,13 @@ def usage_from(usage: Mapping[str, Any] | None) -> Usage:
     )
 
 
+_MAX_COUNT = 2**53
+"""Counts above this (the largest integer a JSON number holds exactly) are not counts:
+read as ``0``, like a negative one, so usage totals and token budgets stay sane."""
+
+
 def _int(value: Any) -> int:
-    return value if isinstance(value, int) and value > 0 else 0
+    return value if type(value) is int and 0 < value <= _MAX_COUNT else 0
 
 
 def parse_message(payload: Any, *, provider: str, output_tool: str | None = None) -> ModelResponse:

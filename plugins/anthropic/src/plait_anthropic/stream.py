@@ -10,11 +10,16 @@ would); a ``data:`` line that is not JSON, or a stream that ends before
 ``message_stop`` (or inside a tool call), is a ``ProtocolError`` carrying the partial
 text — never a success, and a half-streamed tool input is never turned into ``{}``.
 Unknown event and delta types are ignored: the API may add new ones.
+
+Validation has one shape: handlers read required fields with ``payload["key"]`` and
+check types with ``_str`` / ``_index`` / ``_object``, which raise ``TypeError``; ``feed``
+turns any ``KeyError``, ``TypeError``, ``ValueError``... of a handler into the
+``ProtocolError`` "malformed <type> event". So no value of the wrong type reaches a
+delta or a block.
 """
 
 from __future__ import annotations
 
-import json
 from types import MappingProxyType
 from typing import Any
 
@@ -26,6 +31,7 @@ from plait.provider import (
     TextDelta,
     ThinkingDelta,
     ToolCallDelta,
+    loads_json,
 )
 
 from .errors import error_from_event
@@ -88,18 +94,23 @@ class StreamState:
         if self._done or not data:
             return []  # after the end, or an event without data (``event: ping``)
         try:
-            payload = json.loads(data)
-        except ValueError:
-            raise self._protocol_error("a stream event's data is not valid JSON") from None
-        if not isinstance(payload, dict):
+            payload = loads_json(data, provider=self._provider, what="a stream event's data")
+        except ProtocolError as error:  # not JSON, or nested too deep
+            error.partial = self.partial_text() or None
+            raise
+        if type(payload) is not dict:
             raise self._protocol_error("a stream event's data is not a JSON object")
         kind = payload.get("type") or event
-        handler = _HANDLERS.get(kind or "")
+        if kind is None:
+            return []  # no type at all: nothing to read
+        if type(kind) is not str:
+            raise self._protocol_error("a stream event's type is not a string")
+        handler = _HANDLERS.get(kind)
         if handler is None:
             return []  # ping, or an event type newer than this plugin
         try:
             return handler(self, payload)
-        except (KeyError, TypeError, AttributeError, IndexError):
+        except (KeyError, TypeError, AttributeError, IndexError, ValueError):
             raise self._protocol_error(f"malformed {kind} event") from None
 
     def finish(self) -> ModelResponse:
@@ -127,40 +138,43 @@ class StreamState:
     # --- event handlers ---------------------------------------------------------------
 
     def _on_message_start(self, payload: dict[str, Any]) -> list[StreamEvent]:
-        message = payload["message"]
+        message = _object(payload["message"])
         self._message = message
-        self._usage = dict(message.get("usage") or {})
+        self._usage = dict(_object(message.get("usage") or {}))
         return []
 
     def _on_block_start(self, payload: dict[str, Any]) -> list[StreamEvent]:
-        index = int(payload["index"])
-        block = dict(payload["content_block"])
+        index = _index(payload["index"])
+        block = dict(_object(payload["content_block"]))
         self._blocks[index] = block
         self._open.add(index)
         kind = block.get("type")
         if kind in _TOOL_INPUT_BLOCKS:
             self._inputs[index] = []
         elif kind == "text":
-            self._text[index] = [block.get("text") or ""]
-            return [TextDelta(block["text"])] if block.get("text") else []
+            text = _str(block.get("text") or "")
+            self._text[index] = [text]
+            return [TextDelta(text)] if text else []
         elif kind == "thinking":
-            self._thinking[index] = [block.get("thinking") or ""]
-            return [ThinkingDelta(block["thinking"])] if block.get("thinking") else []
+            thought = _str(block.get("thinking") or "")
+            self._thinking[index] = [thought]
+            return [ThinkingDelta(thought)] if thought else []
         if kind == "tool_use" and block.get("name") != self._output_tool:
             tool = self._tool_index[index] = len(self._tool_index)
-            return [ToolCallDelta(tool, id=block["id"], name=block["name"])]
+            return [ToolCallDelta(tool, id=_str(block["id"]), name=_str(block["name"]))]
         return []
 
     def _on_block_delta(self, payload: dict[str, Any]) -> list[StreamEvent]:
-        index = int(payload["index"])
+        index = _index(payload["index"])
         block = self._blocks[index]
-        delta = payload["delta"]
+        delta = _object(payload["delta"])
         kind = delta.get("type")
         if kind == "text_delta":
-            self._text[index].append(delta["text"])
-            return [TextDelta(delta["text"])]
+            text = _str(delta["text"])
+            self._text[index].append(text)
+            return [TextDelta(text)]
         if kind == "input_json_delta":
-            piece = delta["partial_json"]
+            piece = _str(delta["partial_json"])
             self._inputs[index].append(piece)
             if not piece:
                 return []
@@ -168,16 +182,17 @@ class StreamState:
                 return [ToolCallDelta(self._tool_index[index], arguments=piece)]
             return [TextDelta(piece)] if block.get("name") == self._output_tool else []
         if kind == "thinking_delta":
-            self._thinking[index].append(delta["thinking"])
-            return [ThinkingDelta(delta["thinking"])]
+            thought = _str(delta["thinking"])
+            self._thinking[index].append(thought)
+            return [ThinkingDelta(thought)]
         if kind == "signature_delta":
-            block["signature"] = (block.get("signature") or "") + delta["signature"]
+            block["signature"] = _str(block.get("signature") or "") + _str(delta["signature"])
         elif kind == "citations_delta":
             block.setdefault("citations", []).append(delta["citation"])
         return []
 
     def _on_block_stop(self, payload: dict[str, Any]) -> list[StreamEvent]:
-        index = int(payload["index"])
+        index = _index(payload["index"])
         self._open.discard(index)
         block = self._blocks[index]
         if index in self._text:
@@ -188,18 +203,19 @@ class StreamState:
         if pieces:
             text = "".join(pieces)
             try:
-                block["input"] = json.loads(text)
-            except ValueError:
+                block["input"] = loads_json(text, provider=self._provider)
+            except ProtocolError:  # invalid JSON, or nested too deep
                 # Kept as streamed: the kernel tells the model its arguments were invalid.
                 block["input"] = {}
         return []
 
     def _on_message_delta(self, payload: dict[str, Any]) -> list[StreamEvent]:
-        delta = payload.get("delta") or {}
+        delta = _object(payload.get("delta") or {})
         if delta.get("stop_reason") is not None:
-            self._stop_reason = delta["stop_reason"]
+            self._stop_reason = _str(delta["stop_reason"])
         # Figures in message_delta are cumulative: they replace message_start's.
-        self._usage.update({k: v for k, v in (payload.get("usage") or {}).items() if v is not None})
+        usage = _object(payload.get("usage") or {})
+        self._usage.update({k: v for k, v in usage.items() if v is not None})
         return []
 
     def _on_message_stop(self, payload: dict[str, Any]) -> list[StreamEvent]:
@@ -218,6 +234,27 @@ class StreamState:
 
     def _protocol_error(self, message: str) -> ProviderError:
         return ProtocolError(message, provider=self._provider, partial=self.partial_text() or None)
+
+
+def _str(value: Any) -> str:
+    """``value``, which must be a string (a ``TypeError`` reported by ``feed``)."""
+    if type(value) is str:
+        return value
+    raise TypeError(f"{type(value).__name__} where a string belongs")
+
+
+def _index(value: Any) -> int:
+    """A content block's ``index``: a non-negative integer."""
+    if type(value) is int and value >= 0:
+        return value
+    raise TypeError(f"block index {type(value).__name__}")
+
+
+def _object(value: Any) -> dict[str, Any]:
+    """``value``, which must be a JSON object."""
+    if type(value) is dict:
+        return value
+    raise TypeError(f"{type(value).__name__} where an object belongs")
 
 
 _HANDLERS = MappingProxyType(

@@ -222,7 +222,7 @@ def _replay(raw: Sequence[Block], message: AssistantMessage) -> list[Block] | No
     text, the thinking or the set of tool calls was changed since (a guardrail redacted
     it), ``None``: the caller falls back to the canonical form.
     """
-    texts = [b.get("text", "") for b in raw if b.get("type") == "text"]
+    texts = [b.get("text") or "" for b in raw if b.get("type") == "text"]  # null is ""
     thinking = [b for b in raw if b.get("type") in ("thinking", "redacted_thinking")]
     calls = {call.id: call for call in message.tool_calls}
     uses = [str(b.get("id")) for b in raw if b.get("type") == "tool_use"]

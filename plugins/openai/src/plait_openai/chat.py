@@ -27,7 +27,16 @@ from plait import (
 if TYPE_CHECKING:
     from plait.provider import FinishReason
 
-from ._common import dig_int, new_call_id, strict_compatible, tool_choice_name
+from ._common import (
+    arguments_text,
+    as_list,
+    as_object,
+    as_str,
+    dig_int,
+    new_call_id,
+    strict_compatible,
+    tool_choice_name,
+)
 from .options import Options
 
 __all__ = [
@@ -170,12 +179,17 @@ def parse_usage(usage: Any) -> Usage:
     )
 
 
-def _text_of(content: Any) -> str:
-    if isinstance(content, str):
+def _text_of(content: Any, *, provider: str) -> str:
+    """A message's ``content``: a string, or content parts (some hosts send them) whose
+    text parts are joined; parts without text (images, audio) are skipped."""
+    if type(content) is str:
         return content
-    if isinstance(content, list):  # some hosts send content parts
-        return "".join(p.get("text") or "" for p in content if isinstance(p, Mapping))
-    return ""
+    if content is None:
+        return ""
+    parts = as_list(content, "message.content", provider=provider)
+    return "".join(
+        p["text"] for p in parts if isinstance(p, Mapping) and type(p.get("text")) is str
+    )
 
 
 def _thinking(message: Mapping[str, Any]) -> list[Thinking]:
@@ -228,27 +242,35 @@ def finish_response(
     )
 
 
+def _tool_call(call: Any, provider: str) -> ToolCall:
+    call = as_object(call, "message.tool_calls[]", provider=provider)
+    function = as_object(call.get("function"), "tool_calls[].function", provider=provider)
+    name = as_str(function.get("name"), "tool_calls[].function.name", provider=provider)
+    arguments = function.get("arguments")
+    return ToolCall(
+        id=as_str(call.get("id"), "tool_calls[].id", provider=provider) or new_call_id(),
+        name=name or "",
+        arguments=arguments_text(arguments, "tool_calls[].function.arguments", provider=provider)
+        or "{}",
+    )
+
+
 def parse_response(data: Mapping[str, Any], *, provider: str) -> ModelResponse:
     """A complete (non-streamed) ``chat.completion`` object."""
     choices = data.get("choices")
     if not choices or not isinstance(choices, list) or not isinstance(choices[0], Mapping):
         raise ProtocolError("the response has no choices", provider=provider)
     choice = choices[0]
-    message = choice.get("message") or {}
+    message = as_object(choice.get("message"), "choices[0].message", provider=provider)
     calls = [
-        ToolCall(
-            id=c.get("id") or new_call_id(),
-            name=(c.get("function") or {}).get("name") or "",
-            arguments=(c.get("function") or {}).get("arguments") or "{}",
-        )
-        for c in message.get("tool_calls") or ()
-        if isinstance(c, Mapping)
+        _tool_call(c, provider)
+        for c in as_list(message.get("tool_calls"), "message.tool_calls", provider=provider)
     ]
     return finish_response(
-        text=_text_of(message.get("content")),
+        text=_text_of(message.get("content"), provider=provider),
         tool_calls=calls,
         thinking=_thinking(message),
-        refusal=message.get("refusal"),
+        refusal=as_str(message.get("refusal"), "message.refusal", provider=provider),
         raw_finish=choice.get("finish_reason"),
         usage=parse_usage(data.get("usage")),
         model=data.get("model"),

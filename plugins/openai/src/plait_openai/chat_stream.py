@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from json import loads as _loads
 from typing import Any
 
 from plait import (
@@ -17,7 +16,7 @@ from plait import (
 )
 from plait.provider import ServerSentEvent, error_from_payload
 
-from ._common import new_call_id
+from ._common import arguments_text, as_list, as_object, as_str, loads_chunk, new_call_id
 from .chat import _REASONING_FIELDS, _text_of, finish_response, parse_usage
 
 __all__ = ["StreamParser"]
@@ -67,12 +66,7 @@ class StreamParser:
             return []
         if not data or event.event == "ping":
             return []
-        try:
-            chunk = _loads(data)
-        except ValueError:
-            raise ProtocolError(
-                f"malformed JSON in the event stream: {data[:80]!r}", provider=self.provider
-            ) from None
+        chunk = loads_chunk(data, provider=self.provider)
         if type(chunk) is not dict:
             raise ProtocolError("a stream chunk is not a JSON object", provider=self.provider)
         if chunk.get("error"):
@@ -82,14 +76,15 @@ class StreamParser:
             self._model = chunk.get("model")
         usage = chunk.get("usage")
         if usage is None and "x_groq" in chunk:
-            usage = (chunk["x_groq"] or {}).get("usage")
+            usage = self._object(chunk["x_groq"], "x_groq").get("usage")
         if usage:
             self._usage = usage
         out: list[Any] = []
-        for choice in chunk.get("choices") or ():
+        for choice in as_list(chunk.get("choices"), "choices", provider=self.provider):
+            choice = self._object(choice, "choices[]")
             if choice.get("index", 0) != 0:
                 continue
-            delta = choice.get("delta") or {}
+            delta = self._object(choice.get("delta"), "choices[].delta")
             content = delta.get("content")
             if len(delta) == 1 and type(content) is str:  # a plain text piece, kept fast
                 if content:
@@ -103,10 +98,16 @@ class StreamParser:
             self.finished = True
         return out
 
+    def _object(self, value: Any, where: str) -> Mapping[str, Any]:
+        return as_object(value, where, provider=self.provider)
+
+    def _str(self, value: Any, where: str) -> str | None:
+        return as_str(value, where, provider=self.provider)
+
     def _delta(self, delta: Mapping[str, Any], out: list[Any]) -> None:
         text = delta.get("content")
         if text:
-            text = _text_of(text)
+            text = _text_of(text, provider=self.provider)
             self._text.append(text)
             out.append(TextDelta(text))
         for name in _REASONING_FIELDS:
@@ -116,30 +117,48 @@ class StreamParser:
                 self._reasoning.append(thought)
                 out.append(ThinkingDelta(thought))
                 break
-        if delta.get("reasoning_details"):
-            self._details.extend(delta["reasoning_details"])
-        if delta.get("refusal"):
-            self._refusal.append(delta["refusal"])
+        details = delta.get("reasoning_details")
+        if details:
+            if type(details) is list:
+                self._details.extend(details)
+            else:
+                self._details.append(details)
+        refusal = self._str(delta.get("refusal"), "delta.refusal")
+        if refusal:
+            self._refusal.append(refusal)
         if delta.get("tool_calls"):
-            self._tool_calls(delta["tool_calls"], out)
+            self._tool_calls(
+                as_list(delta["tool_calls"], "delta.tool_calls", provider=self.provider), out
+            )
 
     def _tool_calls(self, calls: Iterable[Any], out: list[Any]) -> None:
         for piece in calls:
-            fn = piece.get("function") or {}
+            piece = self._object(piece, "delta.tool_calls[]")
+            fn = self._object(piece.get("function"), "delta.tool_calls[].function")
+            piece_id = self._str(piece.get("id"), "delta.tool_calls[].id")
+            piece_name = self._str(fn.get("name"), "delta.tool_calls[].function.name")
             key = piece.get("index")
             if key is None:  # some hosts omit the index: the id, or a new call, names it
-                key = piece.get("id") or len(self._calls)
+                key = piece_id or len(self._calls)
+            elif type(key) is not int:
+                raise ProtocolError(
+                    "malformed response: delta.tool_calls[].index is "
+                    f"{type(key).__name__}, not an integer",
+                    provider=self.provider,
+                )
             call = self._calls.get(key)
             new_id = new_name = None
             if call is None:
-                call = self._calls[key] = _Call(len(self._calls), piece.get("id"), fn.get("name"))
+                call = self._calls[key] = _Call(len(self._calls), piece_id, piece_name)
                 new_id, new_name = call.id, call.name
             else:
-                if call.id is None and piece.get("id"):
-                    call.id = new_id = piece["id"]
-                if call.name is None and fn.get("name"):
-                    call.name = new_name = fn["name"]
-            args = fn.get("arguments") or ""
+                if call.id is None and piece_id:
+                    call.id = new_id = piece_id
+                if call.name is None and piece_name:
+                    call.name = new_name = piece_name
+            args = arguments_text(
+                fn.get("arguments"), "delta.tool_calls[].function.arguments", provider=self.provider
+            )
             if args:
                 call.args.append(args)
             out.append(ToolCallDelta(call.pos, new_id, new_name, args))

@@ -2,7 +2,9 @@
 
 The wire format lives in ``chat.py`` (Chat Completions) and ``responses.py`` (Responses);
 this module only sends, checks the status, decodes SSE and maps failures into plait's
-error tree. It never retries (that is the kernel's ``request_with_retry``).
+error tree. It never retries (that is the kernel's ``request_with_retry``). Bodies are
+read with the kit's bounded ``read_body`` and decoded with ``loads_json``, so the run's
+size caps (``Limits.response_bytes``, ``json_depth``, ``stream_event_bytes``) hold.
 """
 
 from __future__ import annotations
@@ -28,7 +30,9 @@ from plait.provider import (
     current_deadline,
     error_from_payload,
     error_from_response,
+    loads_json,
     map_transport_error,
+    read_body,
 )
 
 from . import chat, chat_stream, responses
@@ -101,28 +105,36 @@ class OpenAIModel:
     async def request(self, messages: Sequence[Any], params: Any) -> ModelResponse:
         """Ask once (not streamed) and parse the complete answer."""
         content = self._body(messages, params, stream=False)
+        client = self._pool.get()
+        request = client.build_request("POST", self._url, content=content)
         try:
-            response = await self._pool.get().post(self._url, content=content)
+            response = await client.send(request, stream=True)
+            try:
+                if response.status_code >= 400:
+                    raise self._http_error(response, await read_body(response, truncate=True))
+                body = await read_body(response, provider=self.provider)
+            finally:
+                await response.aclose()
         except httpx.TransportError as exc:
             raise map_transport_error(exc, provider=self.provider, secrets=self._secrets) from exc
-        if response.status_code >= 400:
-            raise error_from_response(
-                response.status_code,
-                response.headers,
-                response.content,
-                provider=self.provider,
-                secrets=self._secrets,
-            )
-        return self._parse(response.content, response.status_code)
+        return self._parse(body, response.status_code)
+
+    def _http_error(self, response: httpx.Response, body: bytes) -> ProviderError:
+        return error_from_response(
+            response.status_code,
+            response.headers,
+            body,
+            provider=self.provider,
+            secrets=self._secrets,
+        )
 
     def _parse(self, content: bytes, status_code: int) -> ModelResponse:
         """A complete JSON answer (an error payload raises its provider error)."""
         try:
-            data = json.loads(content)
-        except ValueError:
-            raise ProtocolError(
-                "the response is not valid JSON", provider=self.provider, status_code=status_code
-            ) from None
+            data = loads_json(content, provider=self.provider)
+        except ProtocolError as error:
+            error.status_code = status_code
+            raise
         if not isinstance(data, dict):
             raise ProtocolError("the response is not a JSON object", provider=self.provider)
         if data.get("error") and not data.get("choices") and not data.get("output"):
@@ -143,17 +155,11 @@ class OpenAIModel:
             raise map_transport_error(exc, provider=self.provider, secrets=self._secrets) from exc
         try:
             if response.status_code >= 400:
-                body = await response.aread()
-                raise error_from_response(
-                    response.status_code,
-                    response.headers,
-                    body,
-                    provider=self.provider,
-                    secrets=self._secrets,
-                )
+                raise self._http_error(response, await read_body(response, truncate=True))
             if not response.headers.get("content-type", "").startswith("text/event-stream"):
                 # a server (or proxy) that ignores `stream: true` answers in one JSON body
-                done = self._parse(await response.aread(), response.status_code)
+                body = await read_body(response, provider=self.provider)
+                done = self._parse(body, response.status_code)
                 if done.message.text:
                     yield TextDelta(done.message.text)
                 yield ResponseDone(done)
@@ -173,6 +179,8 @@ class OpenAIModel:
         except ProviderError as error:
             if error.partial is None:
                 error.partial = parser.partial_text()
+            if error.provider is None:  # the kit's SSE decoder does not know our name
+                error.provider = self.provider
             raise
         finally:
             await response.aclose()

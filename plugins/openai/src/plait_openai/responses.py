@@ -31,7 +31,17 @@ if TYPE_CHECKING:
     from plait.provider import FinishReason
 from plait.provider import ServerSentEvent, error_from_payload
 
-from ._common import dig_int, loads_chunk, new_call_id, strict_compatible, tool_choice_name
+from ._common import (
+    arguments_text,
+    as_list,
+    as_object,
+    as_str,
+    dig_int,
+    loads_chunk,
+    new_call_id,
+    strict_compatible,
+    tool_choice_name,
+)
 from .options import Options
 
 __all__ = ["PATH", "StreamParser", "build_request", "parse_response", "render_input"]
@@ -167,28 +177,48 @@ def parse_usage(usage: Any) -> Usage:
     )
 
 
-def _reasoning(item: Mapping[str, Any]) -> Thinking:
-    parts = [p.get("text") or "" for p in item.get("summary") or () if isinstance(p, Mapping)]
-    if not any(parts):
-        parts = [p.get("text") or "" for p in item.get("content") or () if isinstance(p, Mapping)]
+def _texts(parts: Any, where: str, provider: str) -> list[str]:
+    """The non-empty ``text`` of each part of ``parts`` (parts without text are skipped)."""
+    return [
+        p["text"]
+        for p in as_list(parts, where, provider=provider)
+        if isinstance(p, Mapping) and type(p.get("text")) is str and p["text"]
+    ]
+
+
+def _reasoning(item: Mapping[str, Any], provider: str) -> Thinking:
+    parts = _texts(item.get("summary"), "reasoning.summary", provider)
+    if not parts:
+        parts = _texts(item.get("content"), "reasoning.content", provider)
     kept = {k: item[k] for k in (*_REASONING_KEYS, "content") if item.get(k) is not None}
-    return Thinking(text="\n\n".join(p for p in parts if p), provider_data={"item": kept})
+    return Thinking(text="\n\n".join(parts), provider_data={"item": kept})
 
 
-def _message(item: Mapping[str, Any], text: list[str], refusal: list[str]) -> None:
-    for part in item.get("content") or ():
+def _message(item: Mapping[str, Any], text: list[str], refusal: list[str], provider: str) -> None:
+    for part in as_list(item.get("content"), "message.content", provider=provider):
         if not isinstance(part, Mapping):
             continue
         if part.get("type") == "refusal":
-            refusal.append(part.get("refusal") or "")
-        elif isinstance(part.get("text"), str):
+            refusal.append(as_str(part.get("refusal"), "refusal", provider=provider) or "")
+        elif type(part.get("text")) is str:
             text.append(part["text"])
 
 
-def _finish(data: Mapping[str, Any], has_tools: bool) -> tuple[str, str | None]:
+def _function_call(item: Mapping[str, Any], provider: str) -> ToolCall:
+    call_id = as_str(item.get("call_id"), "function_call.call_id", provider=provider)
+    item_id = as_str(item.get("id"), "function_call.id", provider=provider)
+    name = as_str(item.get("name"), "function_call.name", provider=provider)
+    arguments = arguments_text(item.get("arguments"), "function_call.arguments", provider=provider)
+    return ToolCall(
+        id=call_id or item_id or new_call_id(), name=name or "", arguments=arguments or "{}"
+    )
+
+
+def _finish(data: Mapping[str, Any], has_tools: bool, provider: str) -> tuple[str, str | None]:
     status = data.get("status")
     if status == "incomplete":
-        reason = (data.get("incomplete_details") or {}).get("reason")
+        details = as_object(data.get("incomplete_details"), "incomplete_details", provider=provider)
+        reason = details.get("reason")
         return _INCOMPLETE.get(str(reason), "incomplete"), str(reason or status)
     return ("tool_calls" if has_tools else "stop"), (None if status is None else str(status))
 
@@ -208,20 +238,14 @@ def parse_response(data: Mapping[str, Any], *, provider: str) -> ModelResponse:
     for item in output:
         kind = item.get("type") if isinstance(item, Mapping) else None
         if kind == "message":
-            _message(item, text, refusal)
+            _message(item, text, refusal, provider)
         elif kind == "function_call":
-            calls.append(
-                ToolCall(
-                    id=item.get("call_id") or item.get("id") or new_call_id(),
-                    name=item.get("name") or "",
-                    arguments=item.get("arguments") or "{}",
-                )
-            )
+            calls.append(_function_call(item, provider))
         elif kind == "reasoning":
-            thinking.append(_reasoning(item))
+            thinking.append(_reasoning(item, provider))
         else:
             other.append(item)
-    finish, raw = _finish(data, bool(calls))
+    finish, raw = _finish(data, bool(calls), provider)
     joined = "".join(text)
     if refusal and finish == "stop":
         finish = "refusal"
@@ -265,7 +289,8 @@ class StreamParser:
         self.secrets = secrets
         self.finished = False
         self._text: list[str] = []
-        self._calls: dict[Any, int] = {}
+        self._calls: dict[int | str | None, int] = {}  # output_index, item id -> call position
+        self._n_calls = 0
         self._items: dict[int, Any] = {}
         self._final: Mapping[str, Any] | None = None
 
@@ -276,44 +301,65 @@ class StreamParser:
         if not event.data or event.data == "[DONE]":
             return []
         data = loads_chunk(event.data, provider=self.provider)
-        if not isinstance(data, dict):
+        if type(data) is not dict:
             raise ProtocolError("a stream event is not a JSON object", provider=self.provider)
         kind = data.get("type") or event.event
+        if kind is None:
+            return []  # no type at all: nothing to read
+        if type(kind) is not str:
+            raise ProtocolError("a stream event's type is not a string", provider=self.provider)
         if kind == "response.output_text.delta":
-            delta = data.get("delta") or ""
-            self._text.append(delta)
-            return [TextDelta(delta)] if delta else []
+            delta = self._str(data.get("delta"), "delta")
+            if delta:
+                self._text.append(delta)
+                return [TextDelta(delta)]
+            return []
         if kind == "response.function_call_arguments.delta":
-            pos = self._calls.get(data.get("output_index"), self._calls.get(data.get("item_id")))
+            pos = self._calls.get(self._key(data.get("output_index")))
+            if pos is None:
+                pos = self._calls.get(self._key(data.get("item_id")))
             if pos is None:
                 raise ProtocolError(
                     "arguments for an unknown function call", provider=self.provider
                 )
-            return [ToolCallDelta(pos, None, None, data.get("delta") or "")]
+            return [ToolCallDelta(pos, None, None, self._str(data.get("delta"), "delta") or "")]
         if kind in _THINKING_DELTAS:
-            thought = data.get("delta") or ""
+            thought = self._str(data.get("delta"), "delta")
             return [ThinkingDelta(thought)] if thought else []
         return self._lifecycle(kind, data)
 
-    def _lifecycle(self, kind: Any, data: Mapping[str, Any]) -> list[Any]:
+    def _str(self, value: Any, where: str) -> str | None:
+        return as_str(value, where, provider=self.provider)
+
+    @staticmethod
+    def _key(value: Any) -> int | str | None:
+        """An ``output_index`` or item id usable as a key; anything else matches nothing."""
+        return value if type(value) is int or type(value) is str else None
+
+    def _lifecycle(self, kind: str, data: Mapping[str, Any]) -> list[Any]:
         if kind == "response.output_item.added":
-            item = data.get("item") or {}
+            item = as_object(data.get("item"), "item", provider=self.provider)
             if item.get("type") == "function_call":
-                pos = len(set(self._calls.values()))
-                self._calls[data.get("output_index")] = pos
-                self._calls[item.get("id")] = pos
-                return [
-                    ToolCallDelta(
-                        pos, item.get("call_id"), item.get("name"), item.get("arguments") or ""
-                    )
-                ]
+                pos = self._n_calls
+                self._n_calls += 1
+                for key in (self._key(data.get("output_index")), self._key(item.get("id"))):
+                    if key is not None:
+                        self._calls[key] = pos
+                call_id = self._str(item.get("call_id"), "item.call_id")
+                name = self._str(item.get("name"), "item.name")
+                arguments = arguments_text(
+                    item.get("arguments"), "item.arguments", provider=self.provider
+                )
+                return [ToolCallDelta(pos, call_id, name, arguments)]
         elif kind == "response.output_item.done":
-            self._items[int(data.get("output_index") or 0)] = data.get("item")
+            index = data.get("output_index")
+            self._items[index if type(index) is int else len(self._items)] = data.get("item")
         elif kind in _TERMINAL:
-            self._final = data.get("response") or {}
+            self._final = as_object(data.get("response"), "response", provider=self.provider)
             self.finished = True
         elif kind == "response.failed":
-            error = (data.get("response") or {}).get("error") or {}
+            response = as_object(data.get("response"), "response", provider=self.provider)
+            error = response.get("error") or {}
             raise error_from_payload({"error": error}, provider=self.provider, secrets=self.secrets)
         elif kind == "error":
             raise error_from_payload(data, provider=self.provider, secrets=self.secrets)

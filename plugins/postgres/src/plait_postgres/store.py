@@ -10,11 +10,14 @@ psycopg's synchronous connection runs in a worker thread per call (``anyio.to_th
 so the store works the same under asyncio and trio.
 
 URL: any libpq URL (``postgresql://user:pass@host:port/db?sslmode=...``), plus
-``busy_timeout`` (seconds to wait for a row lock, default 30; sets ``lock_timeout``).
+``busy_timeout`` (seconds to wait for a row lock, default 30; sets ``lock_timeout``) and
+``max_record_bytes`` (the largest JSON record written — a message, a step's payload, a
+run's options — default 16 MiB; larger ones raise ``RecordTooLarge``, writing nothing).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import psycopg
@@ -34,6 +37,7 @@ from plait.store import (
 __all__ = ["POSTGRES_DIALECT", "PostgresStore", "redact_url"]
 
 DEFAULT_BUSY_TIMEOUT = 30.0
+_OWN_OPTIONS = ("busy_timeout", "max_record_bytes")  # plait's; the rest go to libpq
 _MIGRATION_LOCK_ID = 0x706C616974  # "plait": serialises concurrent first opens
 
 POSTGRES_DIALECT = Dialect(
@@ -56,14 +60,23 @@ class PostgresStore:
 
     def open(self, url: str) -> SqlConnection:
         """A connection for ``url``: parsed now, connected on first use."""
-        conninfo, busy_timeout = _split_options(url)
+        target = _split_options(url)
         label = f"postgresql store {redact_url(url)}"
         return SqlConnection(
             redact_url(url),
-            lambda: _connect(conninfo, busy_timeout, label),
-            lambda exc: map_postgres_error(exc, label, busy_timeout),
+            lambda: _connect(target, label),
+            lambda exc: map_postgres_error(exc, label, target.busy_timeout),
             label=label,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class _Target:
+    """The libpq connection string and plait's own options, taken out of the URL."""
+
+    conninfo: str
+    busy_timeout: float
+    max_record_bytes: int | None  # None: the store kit's default
 
 
 def redact_url(url: str) -> str:
@@ -75,27 +88,51 @@ def redact_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
-def _split_options(url: str) -> tuple[str, float]:
+def _split_options(url: str) -> _Target:
     parts = urlsplit(url)
     if parts.scheme not in ("postgresql", "postgres"):
         raise ConfigError(f"not a PostgreSQL store URL: {redact_url(url)!r}")
     query = parse_qsl(parts.query, keep_blank_values=True)
-    raw = dict(query).get("busy_timeout", str(DEFAULT_BUSY_TIMEOUT))
+    options = dict(query)
+    rest = urlencode([(k, v) for k, v in query if k not in _OWN_OPTIONS])
+    return _Target(
+        urlunsplit(parts._replace(query=rest)),
+        _busy_timeout(url, options.get("busy_timeout", str(DEFAULT_BUSY_TIMEOUT))),
+        _max_record_bytes(url, options.get("max_record_bytes")),
+    )
+
+
+def _busy_timeout(url: str, raw: str) -> float:
     try:
         busy = float(raw)
     except ValueError:
         busy = -1.0
     if not 0 <= busy < float("inf"):
         raise ConfigError(f"{redact_url(url)!r}: busy_timeout must be seconds >= 0, got {raw!r}")
-    rest = urlencode([(k, v) for k, v in query if k != "busy_timeout"])
-    return urlunsplit(parts._replace(query=rest)), busy
+    return busy
 
 
-def _connect(conninfo: str, busy_timeout: float, label: str) -> SqlEngine:
-    conn = psycopg.connect(conninfo, autocommit=True)  # the engine opens its own transactions
+def _max_record_bytes(url: str, raw: str | None) -> int | None:
+    if raw is None:
+        return None
+    value = int(raw) if raw.strip().isdecimal() else -1
+    if value < 1024:
+        raise ConfigError(
+            f"{redact_url(url)!r}: max_record_bytes must be a whole number of bytes >= 1024, "
+            f"got {raw!r}"
+        )
+    return value
+
+
+def _connect(target: _Target, label: str) -> SqlEngine:
+    # autocommit: the engine opens its own transactions
+    conn = psycopg.connect(target.conninfo, autocommit=True)
     try:
-        conn.execute(f"SET lock_timeout = {int(busy_timeout * 1000)}")
-        engine = SqlEngine(conn, POSTGRES_DIALECT, label)
+        conn.execute(f"SET lock_timeout = {int(target.busy_timeout * 1000)}")
+        cap = (
+            {} if target.max_record_bytes is None else {"max_record_bytes": target.max_record_bytes}
+        )
+        engine = SqlEngine(conn, POSTGRES_DIALECT, label, **cap)
         migrate(engine)
     except BaseException:
         conn.close()
