@@ -37,3 +37,15 @@ def test_stack_bench_runs(capsys: pytest.CaptureFixture[str]) -> None:
     anyio.run(bench.main, 2, 1)
     out = capsys.readouterr().out
     assert "no stack" in out and "full pack, enforced" in out
+
+
+def test_handoff_bench_runs() -> None:
+    figures = anyio.run(_load("bench_handoff").main, 2, 1)
+    assert set(figures) == {"plain tool run", "run with a handoff"}
+    assert all(value > 0 for value in figures.values())
+
+
+def test_tasks_bench_runs() -> None:
+    figures = anyio.run(_load("bench_tasks").main, 1, 1)
+    assert set(figures) == {"plain run", "task of a graph"}
+    assert all(value > 0 for value in figures.values())

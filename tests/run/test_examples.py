@@ -18,6 +18,12 @@ EXPECTED = {
     "run_background.py": "status: cancelled",
     "agent.py": "cashier: Bye!",
     "structured_output.py": "status=success verified=True turns=3",
+    "handoffs.py": "writer -> editor: Edited and done.",
+    "team.py": "(style & facts & tone) | editor -> Edited after 3 reviews. [4 requests]",
+    "task_graph.py": "plan: 3 nights in Oslo for 720 EUR",
+    "planning.py": "plan revision 2: 3/3 steps done",
+    "repeat.py": "poller: runs=4 successes=3 failures=1",
+    "jobs.py": "reader: Summary(title='Plait', words=9) status=success verified=True",
 }
 
 
@@ -39,6 +45,18 @@ def test_every_run_example_is_tested() -> None:
     run_examples = {
         p.name
         for p in EXAMPLES.glob("*.py")
-        if p.name.startswith(("run_", "agent", "structured_output"))
+        if p.name.startswith(
+            (
+                "run_",
+                "agent",
+                "structured_output",
+                "handoffs",
+                "team",
+                "task_graph",
+                "planning",
+                "repeat",
+                "jobs",
+            )
+        )
     }
     assert run_examples == set(EXPECTED)

@@ -71,6 +71,14 @@ if TYPE_CHECKING:  # what type checkers see; tests/test_public_api.py checks it 
     from ._errors import ServerError as ServerError
     from ._errors import Unavailable as Unavailable
     from ._events import Event as Event
+    from ._handoff import Handoff as Handoff
+    from ._handoff import handoff as handoff
+    from ._jobs import Job as Job
+    from ._jobs import JobRefused as JobRefused
+    from ._jobs import arun_each as arun_each
+    from ._jobs import arun_job as arun_job
+    from ._jobs import run_each as run_each
+    from ._jobs import run_job as run_job
     from ._kernel import Kernel as Kernel
     from ._markers import hookimpl as hookimpl
     from ._messages import AssistantMessage as AssistantMessage
@@ -87,6 +95,9 @@ if TYPE_CHECKING:  # what type checkers see; tests/test_public_api.py checks it 
     from ._messages import Usage as Usage
     from ._messages import UserMessage as UserMessage
     from ._redact import Redactor as Redactor
+    from ._repeat import Repeater as Repeater
+    from ._repeat import RepeatStats as RepeatStats
+    from ._repeat import repeat as repeat
     from ._retry import RetryPolicy as RetryPolicy
     from ._run import Result as Result
     from ._run import RunHandle as RunHandle
@@ -102,6 +113,8 @@ if TYPE_CHECKING:  # what type checkers see; tests/test_public_api.py checks it 
     from ._run import start as start
     from ._run import stream as stream
     from ._run import verifier as verifier
+    from ._run._planning import Plan as Plan
+    from ._run._planning import PlanStep as PlanStep
     from ._settings import Limits as Limits
     from ._settings import ModelSettings as ModelSettings
     from ._store._errors import DuplicateRun as DuplicateRun
@@ -113,6 +126,18 @@ if TYPE_CHECKING:  # what type checkers see; tests/test_public_api.py checks it 
     from ._store._errors import StoreError as StoreError
     from ._store._errors import StoreFull as StoreFull
     from ._store._errors import ThreadConflict as ThreadConflict
+    from ._tasks import GraphResult as GraphResult
+    from ._tasks import Task as Task
+    from ._tasks import TaskOutcome as TaskOutcome
+    from ._tasks import TasksStream as TasksStream
+    from ._tasks import arun_tasks as arun_tasks
+    from ._tasks import run_tasks as run_tasks
+    from ._tasks import stream_tasks as stream_tasks
+    from ._team import Team as Team
+    from ._team import TeamHandle as TeamHandle
+    from ._team import TeamIterator as TeamIterator
+    from ._team import TeamResult as TeamResult
+    from ._team import TeamStream as TeamStream
     from ._thread import Thread as Thread
     from ._tool import tool as tool
 
@@ -138,8 +163,12 @@ _EXPORTS: dict[str, str] = {
     "Event": "_events",
     "EventHandler": "_contracts",
     "Executor": "_contracts",
+    "GraphResult": "_tasks",
     "Guardrail": "_contracts",
     "GuardrailTripped": "_errors",
+    "Handoff": "_handoff",
+    "Job": "_jobs",
+    "JobRefused": "_jobs",
     "Kernel": "_kernel",
     "LimitExceeded": "_errors",
     "Limits": "_settings",
@@ -152,6 +181,8 @@ _EXPORTS: dict[str, str] = {
     "OutputSpec": "_contracts",
     "PlaitConfig": "_config",
     "PlaitError": "_errors",
+    "Plan": "_run._planning",
+    "PlanStep": "_run._planning",
     "PluginConfigConflict": "_errors",
     "PluginError": "_errors",
     "PluginErrors": "_errors",
@@ -169,6 +200,8 @@ _EXPORTS: dict[str, str] = {
     "RecordTooLarge": "_store._errors",
     "Redactor": "_redact",
     "Rejected": "_errors",
+    "RepeatStats": "_repeat",
+    "Repeater": "_repeat",
     "RequestParams": "_contracts",
     "RequestTimeout": "_errors",
     "ResponseDone": "_messages",
@@ -192,6 +225,14 @@ _EXPORTS: dict[str, str] = {
     "StoreError": "_store._errors",
     "StoreFull": "_store._errors",
     "SystemMessage": "_messages",
+    "Task": "_tasks",
+    "TaskOutcome": "_tasks",
+    "TasksStream": "_tasks",
+    "Team": "_team",
+    "TeamHandle": "_team",
+    "TeamIterator": "_team",
+    "TeamResult": "_team",
+    "TeamStream": "_team",
     "TextDelta": "_messages",
     "Thinking": "_messages",
     "ThinkingDelta": "_messages",
@@ -210,14 +251,23 @@ _EXPORTS: dict[str, str] = {
     "Verifier": "_contracts",
     "aresume": "_run",
     "arun": "_run",
+    "arun_each": "_jobs",
+    "arun_job": "_jobs",
+    "arun_tasks": "_tasks",
     "guardrail": "_run",
+    "handoff": "_handoff",
     "hookimpl": "_markers",
     "iter": "_run",
     "load_config": "_config",
+    "repeat": "_repeat",
     "resume": "_run",
     "run": "_run",
+    "run_each": "_jobs",
+    "run_job": "_jobs",
+    "run_tasks": "_tasks",
     "start": "_run",
     "stream": "_run",
+    "stream_tasks": "_tasks",
     "tool": "_tool",
     "verifier": "_run",
 }

@@ -8,7 +8,7 @@ reused; close it with ``await agent.aclose()`` or ``async with agent``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ._run import _api, _handle, _stream
@@ -17,8 +17,11 @@ from ._settings import Limits, ModelSettings
 
 if TYPE_CHECKING:
     from ._contracts import Model
+    from ._jobs import Job
     from ._kernel import Kernel
+    from ._repeat import Repeater
     from ._run import Result, RunHandle, RunIterator, RunStream
+    from ._team import Team
 
 __all__ = ["Agent"]
 
@@ -63,6 +66,18 @@ class Agent(Generic[T]):
     def __repr__(self) -> str:
         return f"Agent(name={self.name!r})"
 
+    def __and__(self, other: Agent[Any] | Team) -> Team:
+        """``a & b``: a parallel ``plait.Team`` (both get the task at once)."""
+        from ._team import join
+
+        return join(self, other, "parallel")
+
+    def __or__(self, other: Agent[Any] | Team) -> Team:
+        """``a | b``: a sequential ``plait.Team`` (``a``'s output is ``b``'s task)."""
+        from ._team import join
+
+        return join(self, other, "sequential")
+
     @property
     def kernel(self) -> Kernel:
         """The agent's kernel, created on first use and reused by every run."""
@@ -104,6 +119,36 @@ class Agent(Generic[T]):
         """Like ``plait.start`` with this agent's options."""
         output, merged = self._options(options)
         return _handle.start(task, output=output, **merged)
+
+    def repeat(self, task: str | None = None, **options: Any) -> Repeater[T]:
+        """Like ``plait.repeat`` with this agent's options."""
+        from ._repeat import repeat
+
+        return repeat(task, agent=self, **options)
+
+    def run_each(self, *prompts: str, **options: Any) -> list[Result[T]]:
+        """Like ``plait.run_each`` with this agent's options."""
+        from ._jobs import run_each
+
+        return run_each(prompts, agent=self, **options)
+
+    def arun_each(self, *prompts: str, **options: Any) -> AsyncIterator[Result[T]]:
+        """Like ``plait.arun_each`` with this agent's options."""
+        from ._jobs import arun_each
+
+        return arun_each(prompts, agent=self, **options)
+
+    def run_job(self, job: Job, **options: Any) -> Result[Any]:
+        """Like ``plait.run_job`` with this agent (refused if it lacks the job's tools)."""
+        from ._jobs import run_job
+
+        return run_job(job, agent=self, **options)
+
+    async def arun_job(self, job: Job, **options: Any) -> Result[Any]:
+        """Like ``plait.arun_job`` with this agent (refused if it lacks the job's tools)."""
+        from ._jobs import arun_job
+
+        return await arun_job(job, agent=self, **options)
 
     async def aclose(self) -> None:
         """Close the agent's kernel (and the models it opened), if the agent created it."""

@@ -62,6 +62,8 @@ class ConsolePrinter:
 
     async def handle(self, event: Event) -> None:
         out = self.stream or sys.stderr
+        if event.kind == "text.delta" and event.parent_run_id is not None:
+            return  # a sub-run's text: its tool lines and its end say what it did
         if self.deltas and event.kind == "text.delta":
             out.write(event.data["text"])
             out.flush()

@@ -55,6 +55,7 @@ class LivePrinter:
     _label: str = ""
     _since: float = field(default_factory=time.monotonic)
     _calls: dict[str, str] = field(default_factory=dict)
+    _top: str | None = None  # the run being watched; others are its sub-runs
 
     def _write(self, text: str) -> None:
         self._clear_spinner()
@@ -90,7 +91,14 @@ class LivePrinter:
         self._spinning = True
 
     def show(self, event: Event) -> None:
-        """Print what this event means for a person watching."""
+        """Print what this event means for a person watching (a sub-run: its tools)."""
+        if self._top is None:
+            self._top = event.run_id
+        if event.run_id != self._top:
+            if event.kind == "tool.start":
+                who = event.agent or "sub-run"
+                self._line(f"  ↳ {who}: {event.data.get('name')}(…)")
+            return
         handler = getattr(self, "_on_" + event.kind.replace(".", "_"), None)
         if handler is not None:
             handler(event.data)

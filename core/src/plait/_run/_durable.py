@@ -153,6 +153,19 @@ def model_spec(kernel: Kernel | None, option: Any, model: Any) -> str | None:
     return kernel.model_spec(model) if kernel is not None else None
 
 
+def _planning_options(spec: RunSpec) -> dict[str, Any]:
+    """Planning mode's options, when given (a resumed run plans as it did)."""
+    if spec.plan is None and spec.max_steps is None:
+        return {}
+    from ._planning import recorded_plan
+
+    return {
+        "plan": recorded_plan(spec.plan),
+        "planning_interval": spec.planning_interval,
+        "max_steps": spec.max_steps,
+    }
+
+
 def recorded_options(kernel: Kernel, st: RunState, head: int | None) -> dict[str, Any]:
     """What ``resume`` needs to rebuild the run (JSON: functions and objects are named)."""
     spec = st.spec
@@ -167,7 +180,7 @@ def recorded_options(kernel: Kernel, st: RunState, head: int | None) -> dict[str
         "model": model,
         "model_object": model is None and spec.model is not None,
         "model_name": getattr(st.model, "name", None),
-        "tools": list(st.tools),
+        "tools": [n for n in st.tools if not (st.handoffs and n in st.handoffs)],
         "output": output_name(spec.output),
         "name": spec.name,
         "limits": st.limits.model_dump(mode="json"),
@@ -178,6 +191,7 @@ def recorded_options(kernel: Kernel, st: RunState, head: int | None) -> dict[str
         "on_unknown_outcome": spec.on_unknown_outcome or "tell_model",
         "guardrails": _names(spec.guardrails),
         "verifiers": _names(spec.verifiers),
+        **_planning_options(spec),
         "thread_head": head,
         "history": dump_messages(history) if history else None,
         "cli": cli.recorded() if cli is not None else None,

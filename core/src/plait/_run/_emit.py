@@ -131,6 +131,13 @@ class Emitter:
         for sink in self.sinks:
             sink(event)
 
+    def deliver(self, event: Event) -> None:
+        """Pass an event built by another emitter (a sub-run's) to this run's sinks, as
+        it is: its own run id, number and agent. A sub-run's emitter has this method
+        among its sinks, so the whole tree reaches the top run's listeners."""
+        for sink in self.sinks:
+            sink(event)
+
 
 def handler_name(handler: Any) -> str:
     name = getattr(handler, "name", None)

@@ -170,6 +170,7 @@ def build_result(st: RunState) -> Result[Any]:
     )
     messages = list(st.messages)
     status = st.status or "failed"
+    planning = st.planning
     return Result(
         output=st.output if status in ("success", "skipped", "incomplete") else None,
         status=status,
@@ -185,9 +186,12 @@ def build_result(st: RunState) -> Result[Any]:
         duration=perf_counter() - st.started,
         turns=st.turns,
         agent=st.spec.name,
+        last_agent=st.active.name if st.active is not None else st.spec.name,
         parent_run_id=st.parent_run_id,
         thread_id=st.thread_id,
         error=st.error,
+        plan=planning.current if planning is not None else None,
+        plan_revisions=planning.revisions if planning is not None else (),
     )
 
 

@@ -29,6 +29,7 @@ from ._steps import step_answer, step_model, step_start, step_tools
 
 if TYPE_CHECKING:
     from .._kernel import Kernel
+    from ._hub import Upstream
 
 __all__ = ["STEPS", "Runner", "advance"]
 
@@ -149,6 +150,14 @@ def _link_to_parent(st: RunState, parent: RunState | None) -> None:
     st.expires = parent.expires
 
 
+def _relay(st: RunState, deliver: Sink, above: Sequence[Any], handlers: Sequence[Any]) -> list[Any]:
+    """A sub-run's or member's events also reach everyone watching above it (handlers,
+    streams, handles: the whole tree in one stream). Handlers that already watch above
+    (the kernel's, or the same object passed again) are not given the events twice."""
+    st.emitter.sinks.append(deliver)
+    return [h for h in handlers if not any(h is a or h == a for a in above)]
+
+
 def _running(st: RunState) -> bool:
     return st.phase != "done"  # a function: the steps change st.phase behind mypy's back
 
@@ -176,6 +185,7 @@ class Runner:
         self._kernel: Kernel | None = None
         self._owns_kernel = False
         self._early_cancel: Literal["after_turn", "now"] | None = None
+        self.upstream: Upstream | None = None  # a group's (``_hub``) this run reports to
 
     def prepare(self) -> RunState:
         """Build the kernel (unless given) and the state (no I/O beyond plugin loading)."""
@@ -188,6 +198,10 @@ class Runner:
             )
         kernel = self.kernel()
         try:
+            if self.spec.agents:  # marvin's shape: start as the first agent
+                from ._handoffs import from_agents
+
+                self.spec = from_agents(self.spec)
             stack = kernel.stack()
             if stack is not None:  # what configuration gives every run (docs/guardrails.md)
                 self.spec = stack.apply(self.spec)
@@ -208,6 +222,16 @@ class Runner:
         handlers = kernel.event_handlers()
         given = self.spec.handlers
         self.handlers = [*handlers, *given] if given else handlers
+        above: tuple[Any, ...] = ()
+        if self.upstream is not None:  # a member of a team or task graph (which relays
+            above = self.upstream.listeners  # to a run above it itself)
+            if self.upstream.watched:
+                self.handlers = _relay(st, self.upstream.deliver, above, self.handlers)
+        elif parent is not None:
+            above = parent.listeners
+            if parent.emitter.sinks:  # a sub-run: its events go up to its parent's too
+                self.handlers = _relay(st, parent.emitter.deliver, above, self.handlers)
+        st.listeners = (*self.handlers, *above)
         if self._early_cancel is not None:
             st.cancel_requested = self._early_cancel
         self.state = st

@@ -68,6 +68,11 @@ class RunOptions(TypedDict, total=False):
     resume: str | None  # the id of a recorded run to continue
     on_unknown_outcome: Literal["tell_model", "fail"]  # resume: started, unrecorded calls
     on_schema_change: OnSchemaChange  # resume: a tool's or the output's schema changed
+    handoffs: Sequence[Any]  # agents (or plait.handoff(...)) the model may pass the run to
+    agents: Sequence[Any]  # marvin's shape: start as the first, any may hand off to any
+    plan: Any  # True, or a plait.Plan to start from: the model plans (docs/orchestration.md)
+    planning_interval: int | None  # ask for a plan review every N steps
+    max_steps: int | None  # end the run after N steps (limit:steps)
 
 
 OPTION_NAMES = frozenset(RunOptions.__annotations__) | {"output"}
@@ -109,6 +114,11 @@ class RunSpec(NamedTuple):
     resume: str | None = None
     on_unknown_outcome: Literal["tell_model", "fail"] | None = None  # None: "tell_model"
     on_schema_change: OnSchemaChange | None = None  # None: "refuse"
+    handoffs: Sequence[Any] | None = None
+    agents: Sequence[Any] | None = None
+    plan: Any = None  # None: not given (no planning); True/False, a Plan (or its JSON)
+    planning_interval: int | None = None
+    max_steps: int | None = None
 
     @property
     def durable(self) -> bool:
@@ -121,7 +131,12 @@ def run_spec(task: str | None, output: Any, options: dict[str, Any]) -> RunSpec:
     if not OPTION_NAMES.issuperset(options):
         unknown = sorted(set(options) - OPTION_NAMES)
         raise TypeError(f"unknown run option(s): {', '.join(unknown)}")
-    return RunSpec(task, output, **options)
+    spec = RunSpec(task, output, **options)
+    if spec.plan is not None or spec.planning_interval is not None or spec.max_steps is not None:
+        from ._planning import check_options  # only planning runs import it
+
+        check_options(spec)
+    return spec
 
 
 def merge_options(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from .._contracts import Completion, Decision, Verdict
 from .._messages import Message, ModelResponse, ToolResultMessage, Usage
+
+if TYPE_CHECKING:
+    from ._planning import Plan
 
 __all__ = ["STATUSES", "STOP_REASONS", "Result", "RunStatus", "Step", "StepKind"]
 
@@ -34,7 +37,7 @@ STOP_REASONS: dict[str, str] = {
     "model_error": "the model request failed (after the retry layer)",
     "length": "the token limit cut off the model's tool calls twice in a row",
     "cancelled": "the run was cancelled",
-    "limit:<name>": "a limit was reached (turns, tool_calls, *_tokens, seconds)",
+    "limit:<name>": "a limit was reached (turns, tool_calls, *_tokens, seconds, steps)",
     "unknown_outcome": "resume: a non-idempotent call was interrupted (on_unknown_outcome='fail')",
     "store": "the run ended in the store without a completion step (e.g. ThreadConflict)",
 }
@@ -47,7 +50,10 @@ class Result(Generic[OutputT]):
 
     ``output`` is the validated output (``None`` unless the run produced one);
     ``verified`` is ``None`` when no verifier ran; ``guardrails`` keeps every decision;
-    ``new_messages`` are the messages this run added to ``message_history``.
+    ``new_messages`` are the messages this run added to ``message_history``;
+    ``agent`` is the agent the run started as, ``last_agent`` the one answering at the
+    end (another after a handoff); ``plan`` is the last version of the plan (planning
+    mode, ``plan=``) and ``plan_revisions`` every version, the first is revision 0.
     """
 
     output: OutputT
@@ -64,9 +70,12 @@ class Result(Generic[OutputT]):
     duration: float = 0.0
     turns: int = 0
     agent: str | None = None
+    last_agent: str | None = None
     thread_id: str | None = None
     parent_run_id: str | None = None
     error: str | None = None
+    plan: Plan | None = None
+    plan_revisions: tuple[Plan, ...] = ()
 
     @property
     def ok(self) -> bool:

@@ -64,6 +64,9 @@ _RESTORED = (
     "require_completion",
     "raise_on_failure",
     "on_unknown_outcome",
+    "plan",
+    "planning_interval",
+    "max_steps",
 )
 
 
@@ -350,6 +353,10 @@ def load(st: RunState, inputs: ResumeInputs, recorder: Recorder) -> None:
     record = inputs.record
     if inputs.run_messages:
         st.messages[st.new_from :] = inputs.run_messages
+        if st.handoffs:  # the handoffs taken before the interruption, taken again
+            from ._handoffs import replay
+
+            replay(st)
     # input guardrails ran if the model was asked; otherwise they run now
     st.input_checked = any(s.kind == "model_response" for s in record.steps)
     _counters(st, record)

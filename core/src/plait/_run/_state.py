@@ -132,6 +132,12 @@ class RunState:
     thread_id: str | None = None  # the thread the run appends to
     resuming: Any = None  # a ``_resume.ResumeInputs`` until the ``resume`` step uses it
     provenance: dict[str, Any] | None = None  # the kernel's plugins and stack (run.start)
+    listeners: tuple[Any, ...] = ()  # handlers that see this run's events (own or above)
+    kernel: Any = None  # the run's kernel (a handoff resolves the target's tools by it)
+    handoffs: dict[str, Any] | None = None  # transfer tool name -> Handoff (``_handoffs``)
+    mesh: tuple[Any, ...] = ()  # agents=[...]: every one may hand off to every other
+    active: Any = None  # ``_handoffs.Active`` once a handoff was taken
+    planning: Any = None  # a ``_planning.Planning`` when plan= or max_steps= is given
 
     def context(self, tool_call_id: str | None = None, retry: int = 0) -> Context[Any]:
         """A fresh ``Context`` for one call of a tool, verifier or guardrail."""
@@ -315,11 +321,36 @@ def _guardrails(spec: RunSpec, kernel: Kernel | None) -> dict[str, list[Any]]:
     return guardrails
 
 
+def _handoff_tools(spec: RunSpec, tools: dict[str, Tool]) -> dict[str, Any]:
+    """The starting agent's handoffs, their transfer tools added to ``tools``."""
+    from ._handoffs import HandoffTool, handoff_table
+
+    agents = tuple(spec.agents or ())
+    start = _Start(spec.handoffs or (), agents[0].name if agents else spec.name)
+    table = handoff_table(agents[0] if agents else start, agents)
+    if agents:  # the first agent's own handoffs, and the run's
+        table.update(handoff_table(start))
+    for name, h in table.items():
+        if name in tools:
+            raise ValueError(f"a tool and a handoff are both named {name!r}")
+        tools[name] = HandoffTool(h)  # type: ignore[assignment]
+    return table
+
+
+class _Start:
+    """The starting agent as ``handoff_table`` reads one: its handoffs, its name."""
+
+    def __init__(self, handoffs: Sequence[Any], name: str | None) -> None:
+        self.options = {"handoffs": handoffs}
+        self.name = name
+
+
 def setup(spec: RunSpec, kernel: Kernel | None) -> RunState:
     """Resolve a run's spec into the state of a new run (no I/O)."""
     model = _model(spec, kernel)
     mode = _completion_mode(spec.output, spec.require_completion)
     tools = _tools(spec, kernel, mode)
+    handoffs = _handoff_tools(spec, tools) if spec.handoffs or spec.agents else None
     plan = output_plan(spec.output)
     guardrails = _guardrails(spec, kernel) if spec.guardrails else {}
     run_id = spec.run_id or uuid.uuid4().hex
@@ -354,4 +385,7 @@ def setup(spec: RunSpec, kernel: Kernel | None) -> RunState:
         messages=messages,
         new_from=new_from,
         redact=redact,
+        kernel=kernel,
+        handoffs=handoffs,
+        mesh=tuple(spec.agents or ()),
     )

@@ -18,6 +18,7 @@ from .._contracts import RequestParams, ToolSpec
 from .._errors import ProviderError
 from .._messages import (
     AssistantMessage,
+    Message,
     ModelResponse,
     ToolCall,
     ToolResultMessage,
@@ -48,6 +49,10 @@ async def step_start(st: RunState) -> tuple[Phase, Step]:
             "provenance": st.provenance,
         },
     )
+    if st.spec.plan or st.spec.max_steps is not None:  # planning mode (``_planning``)
+        from ._planning import start
+
+        start(st)
     guards = st.guardrails.get("input")
     if guards and (st.task is None or any(not getattr(g, "parallel", True) for g in guards)):
         await _check_input(st)
@@ -119,7 +124,7 @@ async def _ask_with_input_guard(st: RunState, params: RequestParams) -> ModelRes
         async with anyio.create_task_group() as tg:
             tg.start_soon(guard)
             try:
-                box["response"] = answered(st, await ask_model(st, st.messages, params))
+                box["response"] = answered(st, await ask_model(st, _sent(st), params))
             except ProviderError as err:  # raised after the guardrails had their say
                 box["error"] = err
     finally:
@@ -130,9 +135,18 @@ async def _ask_with_input_guard(st: RunState, params: RequestParams) -> ModelRes
     if "error" in box:
         raise box["error"]
     if box.get("changed"):
-        return answered(st, await ask_model(st, st.messages, params))
+        return answered(st, await ask_model(st, _sent(st), params))
     response: ModelResponse = box["response"]
     return response
+
+
+def _sent(st: RunState) -> list[Message]:
+    """The messages the model is sent: the history, as the current agent sees it."""
+    if st.active is None:
+        return st.messages
+    from ._handoffs import view
+
+    return view(st)
 
 
 async def step_model(st: RunState) -> tuple[Phase, Step]:
@@ -142,6 +156,11 @@ async def step_model(st: RunState) -> tuple[Phase, Step]:
         return st.finish("cancelled", "cancelled"), Step("model", st.turns)
     if not st.final_answer and (which := limit_hit(st)) is not None:
         return on_limit(st, which)
+    if st.planning is not None and not st.final_answer:
+        from ._planning import before_turn
+
+        if (stop := before_turn(st)) is not None:  # max_steps reached
+            return stop
     st.turns += 1
     if st.parent is not None:
         charge_turn(st)  # a sub-run's turns count against its parents' limits
@@ -150,7 +169,7 @@ async def step_model(st: RunState) -> tuple[Phase, Step]:
         if "input" in st.guardrails and not st.input_checked:
             response = await _ask_with_input_guard(st, params)
         else:
-            response = answered(st, await ask_model(st, st.messages, params))
+            response = answered(st, await ask_model(st, _sent(st), params))
         if response is None or st.status is not None:  # blocked (a cut turn is no history)
             return "end", Step("model", st.turns)
     except ProviderError as err:
@@ -183,28 +202,66 @@ async def step_tools(st: RunState) -> tuple[Phase, Step]:
     completing = st.completion_mode != "off"
     done = [c for c in msg.tool_calls if completing and c.name == COMPLETE]
     calls = [c for c in msg.tool_calls if not (completing and c.name == COMPLETE)]
+    transfers: list[ToolCall] = []
+    if st.handoffs and any(c.name in st.handoffs for c in calls):
+        transfers = [c for c in calls if c.name in st.handoffs]
+        calls = [c for c in calls if c.name not in st.handoffs]
     results: list[ToolResultMessage] = []
     if st.finish_reason == "length":
         st.cut_offs += 1
         return _cut_off(st, msg.tool_calls)
     _release_tool_choice(st, msg.tool_calls)
+    if st.planning is not None and not st.final_answer:
+        from ._planning import take_calls
+
+        calls, results = take_calls(st, calls)  # update_plan: answered by the loop
     if st.final_answer and calls:
         results = _refuse_all(st, calls, "Not run: the run reached a limit; answer now.")
     elif calls:
         if tool_calls_over(st, len(calls)):  # this run's limit, or a parent run's
+            st.messages.extend(results)  # update_plan's answers (planning mode)
             repair(st, "the tool-call limit was reached")
             return on_limit(st, "tool_calls")
         ran = await run_tool_calls(st, calls)
-        results = [r for r in ran if r is not None]
+        results += [r for r in ran if r is not None]
         if st.ended:  # a guardrail blocked
             st.messages.extend(results)
             repair(st, "a guardrail blocked the run")
             return "end", Step("tools", st.turns, tool_results=tuple(results))
+    if transfers and not done and not st.final_answer:
+        return await _hand_over(st, transfers, results)
+    if transfers:  # the run is ending: no handoff now
+        results += [_result(c, "Not transferred: the run is ending.") for c in transfers]
     phase: Phase | None = _complete(st, done, results) if done else None
     st.messages.extend(results)
     step = Step("tools", st.turns, tool_results=tuple(results))
     if phase is not None:
         return phase, step
+    if (name := exhausted_tool(st)) is not None:
+        why = f"tool {name!r} failed beyond its retry budget"
+        return st.finish("failed", "tool_retries", why), step
+    if st.planning is not None and calls and not st.final_answer:
+        from ._planning import after_batch
+
+        after_batch(st)  # one step done; a plan review every planning_interval steps
+    return next_turn(st), step
+
+
+async def _hand_over(
+    st: RunState, transfers: list[ToolCall], results: list[ToolResultMessage]
+) -> tuple[Phase, Step]:
+    """The turn's other calls ran; take its first handoff and go on as the target."""
+    from ._handoffs import announce, switch, take
+
+    answered, taken = await take(st, transfers)
+    results = results + answered
+    st.messages.extend(results)
+    step = Step("tools", st.turns, tool_results=tuple(results))
+    if taken is not None:
+        before = st.active.name if st.active is not None else st.spec.name
+        call_id = next(c.id for c in transfers if c.name == taken.tool_name)
+        switch(st, taken, len(st.messages) - 1)
+        announce(st, before, taken, call_id)
     if (name := exhausted_tool(st)) is not None:
         why = f"tool {name!r} failed beyond its retry budget"
         return st.finish("failed", "tool_retries", why), step

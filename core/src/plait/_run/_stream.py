@@ -122,9 +122,11 @@ class RunStream(Generic[T]):
             raise StopAsyncIteration from None
 
     async def text(self) -> AsyncIterator[str]:
-        """The answer's text deltas as they arrive (consumes the events)."""
+        """The answer's text deltas as they arrive (consumes the events; a sub-run's
+        text, which the stream also carries, is not the answer)."""
+        own = self._runner.state.run_id if self._runner.state is not None else None
         async for event in self:
-            if event.kind == "text.delta":
+            if event.kind == "text.delta" and event.run_id == own:
                 yield event.data["text"]
 
     def partial(self) -> Any:
@@ -196,9 +198,11 @@ class SyncRunStream(Generic[T]):
                 return
 
     def text(self) -> Iterator[str]:
-        """Text deltas as they arrive."""
+        """The answer's text deltas as they arrive (not a sub-run's)."""
+        state = self._stream._runner.state
+        own = state.run_id if state is not None else None
         for event in self:
-            if event.kind == "text.delta":
+            if event.kind == "text.delta" and event.run_id == own:
                 yield event.data["text"]
 
     def partial(self) -> Any:
