@@ -17,13 +17,13 @@ from typing import Any, Generic, Literal, TypeVar, Unpack, overload
 import anyio
 import pydantic_core
 from anyio.abc import TaskGroup
-from anyio.from_thread import BlockingPortal, start_blocking_portal
 from pydantic import ValidationError
 
 from .._events import Event
 from ._api import runner
 from ._loop import Runner
 from ._options import RunOptions
+from ._portal import PortalStream
 from ._result import Result
 from ._state import RunState
 
@@ -170,32 +170,8 @@ def _lone(group: BaseExceptionGroup[BaseException]) -> BaseException | None:
     return found[0] if len(found) == 1 else None
 
 
-class SyncRunStream(Generic[T]):
+class SyncRunStream(PortalStream[RunStream[T]], Generic[T]):
     """The sync form: a ``RunStream`` driven by an event loop in a worker thread."""
-
-    def __init__(self, stream: RunStream[T]) -> None:
-        self._portal_cm = start_blocking_portal()
-        self._portal: BlockingPortal = self._portal_cm.__enter__()
-        try:
-            self._cm = self._portal.wrap_async_context_manager(stream)
-            self._stream: RunStream[T] = self._cm.__enter__()
-        except BaseException:
-            self._portal_cm.__exit__(None, None, None)
-            raise
-
-    def close(self, *exc: Any) -> None:
-        """Leave the stream (cancelling an unfinished run) and stop the worker loop."""
-        try:
-            self._cm.__exit__(*exc)
-        finally:
-            self._portal_cm.__exit__(None, None, None)
-
-    def __iter__(self) -> Iterator[Event]:
-        while True:
-            try:
-                yield self._portal.call(self._stream.__anext__)
-            except StopAsyncIteration:
-                return
 
     def text(self) -> Iterator[str]:
         """The answer's text deltas as they arrive (not a sub-run's)."""

@@ -8,19 +8,18 @@ same for scripts, on a loop in a worker thread. Leaving the block early cancels 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from typing import TYPE_CHECKING, Any, Unpack
 
 from .._run._hub import hub_events
+from .._run._portal import PortalStream
 from .._run._stream import _lone
 from ._api import Setup, TasksOptions, graph_settings
 from ._result import GraphResult
 from ._task import Task
 
 if TYPE_CHECKING:
-    from anyio.from_thread import BlockingPortal
-
     from .._events import Event
 
 __all__ = ["SyncTasksStream", "TasksStream", "stream_tasks"]
@@ -86,34 +85,8 @@ class TasksStream:
         self._sync.close(*exc)
 
 
-class SyncTasksStream:
+class SyncTasksStream(PortalStream[TasksStream]):
     """The sync form of ``TasksStream``, driven by an event loop in a worker thread."""
-
-    def __init__(self, stream: TasksStream) -> None:
-        from anyio.from_thread import start_blocking_portal
-
-        self._portal_cm = start_blocking_portal()
-        self._portal: BlockingPortal = self._portal_cm.__enter__()
-        try:
-            self._cm = self._portal.wrap_async_context_manager(stream)
-            self._stream: TasksStream = self._cm.__enter__()
-        except BaseException:
-            self._portal_cm.__exit__(None, None, None)
-            raise
-
-    def close(self, *exc: Any) -> None:
-        """Leave the stream (cancelling an unfinished graph) and stop the worker loop."""
-        try:
-            self._cm.__exit__(*exc)
-        finally:
-            self._portal_cm.__exit__(None, None, None)
-
-    def __iter__(self) -> Iterator[Event]:
-        while True:
-            try:
-                yield self._portal.call(self._stream.__anext__)
-            except StopAsyncIteration:
-                return
 
     def result(self) -> GraphResult:
         return self._portal.call(self._stream.result)

@@ -24,6 +24,7 @@ from .._errors import RunError
 from .._events import Event
 from .._run._handle import EventLog
 from .._run._hub import hub_events
+from .._run._portal import PortalStream
 from .._run._stream import _lone
 from ._exec import CancelMode, TeamExecution
 from ._result import MemberResult, TeamResult
@@ -106,31 +107,8 @@ class TeamStream:
         self._sync.close(*exc)
 
 
-class SyncTeamStream:
+class SyncTeamStream(PortalStream[TeamStream]):
     """``with team.stream(task) as s``: the stream on an event loop in a worker thread."""
-
-    def __init__(self, stream: TeamStream) -> None:
-        self._portal_cm = start_blocking_portal()
-        self._portal = self._portal_cm.__enter__()
-        try:
-            self._cm = self._portal.wrap_async_context_manager(stream)
-            self._stream = self._cm.__enter__()
-        except BaseException:
-            self._portal_cm.__exit__(None, None, None)
-            raise
-
-    def close(self, *exc: Any) -> None:
-        try:
-            self._cm.__exit__(*exc)
-        finally:
-            self._portal_cm.__exit__(None, None, None)
-
-    def __iter__(self) -> Iterator[Event]:
-        while True:
-            try:
-                yield self._portal.call(self._stream.__anext__)
-            except StopAsyncIteration:
-                return
 
     def result(self) -> TeamResult:
         return self._portal.call(self._stream.result)
