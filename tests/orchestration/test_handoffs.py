@@ -226,3 +226,19 @@ async def test_a_recorded_handoff_is_taken_again_on_resume(tmp_path: Path) -> No
     assert [t.name for t in sent.params.tools] == ["refund"]
     assert "refunded 5" in _tool_results(result.messages)
     await kernel.aclose()
+
+
+@pytest.mark.anyio
+async def test_a_handoff_run_on_a_thread_keeps_its_history_there(tmp_path: Path) -> None:
+    """The same thread: the next run on it sees the whole conversation, handoff included."""
+    kernel, log = make_kernel(), []
+    store = f"sqlite:///{tmp_path}/thread.db"
+    triage = _agents(kernel, log)
+    first = await triage.arun("refund my order A1", model=_script(), thread="cust-1", store=store)
+    assert first.last_agent == "billing"
+    follow_up = ScriptedModel(["You are welcome."])
+    await triage.arun("thanks!", model=follow_up, thread="cust-1", store=store)
+    sent = follow_up.requests[0].messages
+    assert "Transferred to billing" in " ".join(_tool_results(sent))
+    assert sent[-1].content == "thanks!" and "refunded 5" in _tool_results(sent)
+    await kernel.aclose()

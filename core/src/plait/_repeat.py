@@ -27,7 +27,7 @@ import anyio.to_thread
 
 from ._messages import Usage
 from ._run._api import runner
-from ._run._handle import HandleStatus
+from ._run._handle import HandleStatus, wait_finished
 from ._run._hub import Hub
 from ._run._options import run_spec
 from ._run._result import Result
@@ -177,14 +177,7 @@ class Repeater(Generic[T]):
     async def wait(self) -> RepeatStats:
         """Wait for the end (``count`` runs, ``stop()``, or a failure with
         ``stop_on_failure``) and return the final stats."""
-        try:
-            same_loop = asyncio.get_running_loop() is self._loop
-        except RuntimeError:  # trio
-            same_loop = False
-        if self._task is not None and same_loop:
-            await asyncio.shield(self._task)
-        elif not self._finished.is_set():
-            await anyio.to_thread.run_sync(self._finished.wait, abandon_on_cancel=True)
+        await wait_finished(self._task, self._loop, self._finished)
         return self._outcome()
 
     def join(self, timeout: float | None = None) -> RepeatStats:

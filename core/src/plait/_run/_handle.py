@@ -21,7 +21,7 @@ from ._loop import Runner
 from ._options import RunOptions
 from ._result import Result
 
-__all__ = ["EventLog", "RunHandle", "start"]
+__all__ = ["EventLog", "RunHandle", "start", "wait_finished"]
 
 T = TypeVar("T")
 
@@ -154,14 +154,7 @@ class RunHandle(Generic[T]):
 
     async def wait(self) -> Result[T]:
         """Wait for the end; returns the result or raises as ``plait.arun`` would."""
-        try:
-            same_loop = asyncio.get_running_loop() is self._loop
-        except RuntimeError:  # trio
-            same_loop = False
-        if self._task is not None and same_loop:
-            await asyncio.shield(self._task)
-        elif not self._finished.is_set():
-            await anyio.to_thread.run_sync(self._finished.wait, abandon_on_cancel=True)
+        await wait_finished(self._task, self._loop, self._finished)
         return self._outcome()
 
     def result(self, timeout: float | None = None) -> Result[T]:
@@ -186,3 +179,21 @@ def start(task: str | None = None, *, output: Any = str, **options: Any) -> RunH
     handle: RunHandle[Any] = RunHandle(runner(task, output, options))
     handle._launch()
     return handle
+
+
+async def wait_finished(
+    task: asyncio.Task[Any] | None,
+    loop: asyncio.AbstractEventLoop | None,
+    finished: threading.Event,
+) -> None:
+    """Wait for a job running in the background (a run, a team, a repetition): its task
+    when it runs on this asyncio loop, else its ``finished`` event, from a worker thread
+    (another loop, a daemon thread's loop, or trio)."""
+    try:
+        same_loop = asyncio.get_running_loop() is loop
+    except RuntimeError:  # trio
+        same_loop = False
+    if task is not None and same_loop:
+        await asyncio.shield(task)
+    elif not finished.is_set():
+        await anyio.to_thread.run_sync(finished.wait, abandon_on_cancel=True)

@@ -22,7 +22,7 @@ from anyio.from_thread import start_blocking_portal
 
 from .._errors import RunError
 from .._events import Event
-from .._run._handle import EventLog
+from .._run._handle import EventLog, wait_finished
 from .._run._hub import hub_events
 from .._run._portal import PortalStream
 from .._run._stream import _lone
@@ -269,14 +269,7 @@ class TeamHandle:
 
     async def wait(self) -> TeamResult:
         """Wait for the end; returns the result or raises as ``team.arun`` would."""
-        try:
-            same_loop = asyncio.get_running_loop() is self._loop
-        except RuntimeError:  # trio
-            same_loop = False
-        if self._task is not None and same_loop:
-            await asyncio.shield(self._task)
-        elif not self._finished.is_set():
-            await anyio.to_thread.run_sync(self._finished.wait, abandon_on_cancel=True)
+        await wait_finished(self._task, self._loop, self._finished)
         return self._outcome()
 
     def result(self, timeout: float | None = None) -> TeamResult:
