@@ -94,6 +94,11 @@ if TYPE_CHECKING:  # what type checkers see; tests/test_public_api.py checks it 
     from ._messages import ToolResultMessage as ToolResultMessage
     from ._messages import Usage as Usage
     from ._messages import UserMessage as UserMessage
+    from ._parts import Audio as Audio
+    from ._parts import Document as Document
+    from ._parts import Image as Image
+    from ._parts import Part as Part
+    from ._parts import Text as Text
     from ._redact import Redactor as Redactor
     from ._repeat import Repeater as Repeater
     from ._repeat import RepeatStats as RepeatStats
@@ -150,6 +155,7 @@ _EXPORTS: dict[str, str] = {
     "ApprovalRequest": "_approval",
     "AssistantMessage": "_messages",
     "AttemptTimeout": "_errors",
+    "Audio": "_parts",
     "AuthenticationFailed": "_errors",
     "Completion": "_contracts",
     "ConfigError": "_errors",
@@ -158,6 +164,7 @@ _EXPORTS: dict[str, str] = {
     "Context": "_context",
     "ContextWindowExceeded": "_errors",
     "Decision": "_contracts",
+    "Document": "_parts",
     "DuplicateName": "_errors",
     "DuplicateRun": "_store._errors",
     "Event": "_events",
@@ -167,6 +174,7 @@ _EXPORTS: dict[str, str] = {
     "Guardrail": "_contracts",
     "GuardrailTripped": "_errors",
     "Handoff": "_handoff",
+    "Image": "_parts",
     "Job": "_jobs",
     "JobRefused": "_jobs",
     "Kernel": "_kernel",
@@ -179,6 +187,7 @@ _EXPORTS: dict[str, str] = {
     "ModelResponse": "_messages",
     "ModelSettings": "_settings",
     "OutputSpec": "_contracts",
+    "Part": "_parts",
     "PlaitConfig": "_config",
     "PlaitError": "_errors",
     "Plan": "_run._planning",
@@ -233,6 +242,7 @@ _EXPORTS: dict[str, str] = {
     "TeamIterator": "_team",
     "TeamResult": "_team",
     "TeamStream": "_team",
+    "Text": "_parts",
     "TextDelta": "_messages",
     "Thinking": "_messages",
     "ThinkingDelta": "_messages",
