@@ -24,6 +24,8 @@ EXPECTED = {
     "planning.py": "plan revision 2: 3/3 steps done",
     "repeat.py": "poller: runs=4 successes=3 failures=1",
     "jobs.py": "reader: Summary(title='Plait', words=9) status=success verified=True",
+    "mcp_serve_agent.py": "cashier: That is 11.0 USD.",
+    "mcp_tools.py": "Oslo tomorrow: 21.5°C (70.7°F), cloudy.",
 }
 
 
@@ -56,6 +58,8 @@ def test_every_run_example_is_tested() -> None:
                 "planning",
                 "repeat",
                 "jobs",
+                "mcp_serve",
+                "mcp_tools",
             )
         )
     }

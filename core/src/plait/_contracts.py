@@ -32,6 +32,7 @@ __all__ = [
     "Executor",
     "Guardrail",
     "GuardrailStage",
+    "LiveToolset",
     "Model",
     "OutputSpec",
     "Provider",
@@ -42,6 +43,7 @@ __all__ = [
     "Toolset",
     "Verdict",
     "Verifier",
+    "is_live_toolset",
     "optional_attribute",
 ]
 
@@ -205,13 +207,55 @@ class Tool(Protocol):
 
 @runtime_checkable
 class Toolset(Protocol):
-    """A named group of tools registered together."""
+    """A named group of tools registered together.
+
+    A *live* toolset gets its tools from elsewhere (an MCP server) and also has the
+    async methods of ``LiveToolset``. ``tools()`` then returns what ``list_tools`` last
+    listed; a run lists every live toolset it may use before it starts
+    (``Runner.aprepare``), and the kernel that listed it holds it until ``Kernel.aclose``.
+    """
 
     name: str
 
     def tools(self) -> Iterable[Tool]:
         """The tools of this set (cheap: no I/O)."""
         ...
+
+
+@runtime_checkable
+class LiveToolset(Toolset, Protocol):
+    """A toolset whose tools are listed with I/O, and that holds resources while used.
+
+    Duty: ``list_tools`` connects if need be (lazily, under its own timeout) and returns
+    the current tools, cached until the source says they changed; it raises when the
+    source cannot be reached (the run then does not start). ``tools()`` returns the last
+    listing without I/O. The toolset is an async context manager counting its holders:
+    a kernel enters it once when a run first lists it and exits it in
+    ``Kernel.aclose``; so do users who keep it open across runs (``async with``). When
+    the last holder exits it releases its connections and processes, and a later
+    ``list_tools`` connects again. Registered by plugins through
+    ``plait_register_tools`` under its ``name``, it is kept whole (not expanded), so
+    ``tools=["name"]`` and the stack's ``tools`` name it. Check with ``is_live_toolset``
+    (an attribute check, not this slow Protocol).
+    """
+
+    async def list_tools(self) -> Sequence[Tool]:
+        """List the tools now (or return the cached listing)."""
+        ...
+
+    async def __aenter__(self) -> Any:
+        """Hold the toolset (a kernel, or a user's ``async with``)."""
+        ...
+
+    async def __aexit__(self, *exc: object) -> Any:
+        """Release one hold; the last releases the connection."""
+        ...
+
+
+def is_live_toolset(obj: object) -> bool:
+    """``obj`` is a ``LiveToolset`` (it has an async ``list_tools``): cheap enough for
+    every item of a run's ``tools=``."""
+    return not isinstance(obj, str) and callable(getattr(obj, "list_tools", None))
 
 
 # --- completion, verifiers, guardrails ----------------------------------------------------

@@ -23,6 +23,7 @@ from ._contracts import (
     EventHandler,
     Executor,
     Guardrail,
+    LiveToolset,
     Model,
     Provider,
     Store,
@@ -113,6 +114,7 @@ class Kernel:
         # plain functions adapted into tools, kept while the function lives: building a
         # tool's schema costs about 1 ms, far more than a run's own overhead
         self._function_tools: weakref.WeakKeyDictionary[Any, Tool] = weakref.WeakKeyDictionary()
+        self._live: dict[int, LiveToolset] = {}  # live toolsets held until aclose
         self._raise_failures([i.error for i in self._infos.values() if i.error])
         self._configure()
 
@@ -397,8 +399,17 @@ class Kernel:
             }
         return self._provenance
 
+    async def adopt_toolset(self, toolset: LiveToolset) -> None:
+        """Hold ``toolset`` (enter it) until this kernel closes: a run is about to list
+        its tools (it is registered, or the run's code passed it); once per kernel."""
+        if id(toolset) not in self._live:
+            await toolset.__aenter__()
+            self._live[id(toolset)] = toolset
+
     async def aclose(self) -> None:
-        """Close the models this kernel created and providers that hold resources."""
+        """Close the models this kernel created and providers that hold resources, and
+        release the live toolsets its runs used (the last holder of an MCP server stops
+        its process or connection)."""
         models, self._models = list(self._models.values()), {}
         for model in models:
             await model.aclose()
@@ -406,6 +417,15 @@ class Kernel:
             closer = getattr(provider.obj, "aclose", None)
             if closer is not None:
                 await closer()
+        live, self._live = list(self._live.values()), {}
+        failed: Exception | None = None
+        for toolset in live:  # one that fails to close does not keep the others open
+            try:
+                await toolset.__aexit__(None, None, None)
+            except Exception as exc:
+                failed = failed or exc
+        if failed is not None:
+            raise failed
 
     async def __aenter__(self) -> Kernel:
         return self

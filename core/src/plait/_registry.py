@@ -30,7 +30,16 @@ import pluggy
 from ._builtins import BUILTINS
 from ._call import PluginTimeout, SyncCalls, plugin_failure
 from ._config import PlaitConfig
-from ._contracts import EventHandler, Executor, Guardrail, Provider, Store, Tool, Verifier
+from ._contracts import (
+    EventHandler,
+    Executor,
+    Guardrail,
+    Provider,
+    Store,
+    Tool,
+    Verifier,
+    is_live_toolset,
+)
 from ._errors import (
     ConfigError,
     DuplicateName,
@@ -111,11 +120,13 @@ def _objects(kind: Kind, returned: Any) -> list[Any]:
         return items
     from ._tool import expand_tools  # the adapter lives with the run loop; import on demand
 
-    return list(expand_tools(items))
+    return list(expand_tools(items, keep_live=True))  # a live toolset is kept whole
 
 
 def _check(kind: Kind, obj: Any) -> str:
-    if not isinstance(obj, kind.contract):
+    if kind.label == "tools" and is_live_toolset(obj):
+        pass  # registered whole under its name: its tools are listed when a run starts
+    elif not isinstance(obj, kind.contract):
         missing = [
             m for m in getattr(kind.contract, "__protocol_attrs__", ()) if not hasattr(obj, m)
         ]

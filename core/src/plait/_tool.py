@@ -23,7 +23,7 @@ import anyio.to_thread
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from ._context import Context
-from ._contracts import Tool, Toolset
+from ._contracts import Tool, Toolset, is_live_toolset
 
 __all__ = ["FunctionTool", "tool"]
 
@@ -201,10 +201,15 @@ def tool(
 
 
 def expand_tools(
-    items: Iterable[Any], adapt: Callable[[Callable[..., Any]], Any] | None = None
+    items: Iterable[Any],
+    adapt: Callable[[Callable[..., Any]], Any] | None = None,
+    *,
+    keep_live: bool = False,
 ) -> Iterator[Any]:
     """``items`` with toolsets expanded and plain callables made tools (by ``adapt``,
-    default ``tool``); names and anything else pass through for the caller to judge."""
+    default ``tool``); names and anything else pass through for the caller to judge.
+    ``keep_live``: live toolsets pass through whole (registration keeps them so, since
+    their tools are listed only when a run starts)."""
     make = adapt or tool
     for item in items:
         if type(item) is FunctionType:  # the common case first: Tool is a slow Protocol check
@@ -212,7 +217,10 @@ def expand_tools(
         elif isinstance(item, str | FunctionTool | Tool):
             yield item
         elif isinstance(item, Toolset):
-            yield from item.tools()
+            if keep_live and is_live_toolset(item):
+                yield item
+            else:
+                yield from item.tools()
         elif callable(item):
             yield make(item)
         else:

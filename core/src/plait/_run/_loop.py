@@ -22,6 +22,7 @@ import anyio
 from .._errors import LimitExceeded
 from ._emit import HandlerPump, Sink
 from ._finish import on_limit, raise_for_outcome, repair, step_end, step_output, step_verify
+from ._live import list_live_tools, may_list
 from ._options import RunSpec
 from ._result import Result, Step
 from ._state import Phase, RunState, setup
@@ -294,19 +295,25 @@ class Runner:
         return self.outcome(st)
 
     async def aprepare(self) -> RunState:
-        """``prepare``, after loading what a recorded run needs (thread, store, resume).
+        """``prepare``, after loading what a recorded run needs (thread, store, resume)
+        and listing the live toolsets (MCP servers) it may use.
 
         The store gives a new spec (the thread's history, the resumed run's recorded
         options); the state is prepared from it, then bound to the store.
         """
-        if self.state is not None or not self.spec.durable:
+        if self.state is not None:
+            return self.state
+        if not self.spec.durable:
+            await self._list_live_tools()
             return self.prepare()
         from ._durable import attach  # only recorded runs pay for the store modules
 
+        await self._list_live_tools()  # resuming matches the recorded tools' names
         try:
             attached = await attach(self.spec, self.kernel())
             try:
                 self.spec = attached.spec
+                await self._list_live_tools()
                 st = self.prepare()
                 await attached.bind(st)
             except BaseException:
@@ -316,6 +323,18 @@ class Runner:
             await self.aclose()
             raise
         return st
+
+    async def _list_live_tools(self) -> None:
+        """List the live toolsets (MCP servers) the run may use, before the sync
+        ``prepare`` reads their tools; a failure closes what was opened."""
+        spec, kernel = self.spec, self.kernel()
+        if not may_list(spec, kernel):
+            return  # the plain run: a look at its options
+        try:
+            await list_live_tools(spec, kernel)
+        except BaseException:
+            await self.aclose()
+            raise
 
     async def aclose(self) -> None:
         """Close the kernel if this run created it (shielded, bounded)."""

@@ -26,6 +26,7 @@ from .._contracts import (
     Tool,
     ToolSpec,
     Verdict,
+    is_live_toolset,
 )
 from .._messages import Message, SystemMessage, Usage, UserMessage
 from .._redact import TextPolicy, policy_from
@@ -227,7 +228,11 @@ def _adapt_tools(items: Sequence[Any], kernel: Kernel | None) -> list[Tool]:
         if isinstance(item, str):
             if kernel is None:
                 raise ValueError(f"tool {item!r} is named, but no kernel is available")
-            found.append(kernel.get("tools", item))
+            named = kernel.get("tools", item)
+            if is_live_toolset(named):  # a registered live toolset: listed by aprepare
+                found.extend(named.tools())
+            else:
+                found.append(named)
         elif isinstance(item, (FunctionTool, Tool)):
             found.append(item)
         else:
