@@ -24,6 +24,7 @@ EXPECTED = {
     "planning.py": "plan revision 2: 3/3 steps done",
     "repeat.py": "poller: runs=4 successes=3 failures=1",
     "jobs.py": "reader: Summary(title='Plait', words=9) status=success verified=True",
+    "approval_app.py": "decided -> 200 success: sent 50 to eve; Tool 'transfer' was not approved",
 }
 
 
@@ -56,6 +57,7 @@ def test_every_run_example_is_tested() -> None:
                 "planning",
                 "repeat",
                 "jobs",
+                "approval_app",
             )
         )
     }

@@ -62,7 +62,8 @@ class RunOptions(TypedDict, total=False):
     parent_run_id: str | None
     retry_policy: RetryPolicy | None
     redact: Any  # a plait.Redactor, a str -> str callable, or False (off)
-    approve: Any  # (ApprovalRequest) -> bool | Approval, sync or async
+    approve: Any  # (ApprovalRequest) -> bool | Approval, sync or async; or "pause"
+    approvals: Any  # resume: {call_id: plait.approve() | deny(reason) | edit(args)}
     thread: Any  # a thread name (str) or a plait.Thread: history kept in a store
     store: str | bool | None  # a store URL (True: the configured default) to record the run
     resume: str | None  # the id of a recorded run to continue
@@ -109,6 +110,7 @@ class RunSpec(NamedTuple):
     retry_policy: RetryPolicy | None = None
     redact: Any = None
     approve: Any = None
+    approvals: Any = None
     thread: Any = None
     store: str | bool | None = None
     resume: str | None = None
@@ -136,6 +138,10 @@ def run_spec(task: str | None, output: Any, options: dict[str, Any]) -> RunSpec:
         from ._planning import check_options  # only planning runs import it
 
         check_options(spec)
+    if spec.approvals is not None or isinstance(spec.approve, str):
+        from ._pause import check_options as check_pause  # only pausing runs import it
+
+        check_pause(spec)
     return spec
 
 

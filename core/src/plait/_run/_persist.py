@@ -228,6 +228,8 @@ class Recorder:
             "decisions": jsonable(result.guardrails),  # every stage, for the audit
             "verdicts": jsonable(result.verdicts),
         }
+        if result.pending:  # a paused run: the calls it waits on, as they were asked
+            payload["pending"] = [r.to_json() for r in result.pending]
         await self.append("completion", payload, self.pending(st))
         self.ended = True
         with anyio.CancelScope(shield=True):

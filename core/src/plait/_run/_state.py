@@ -138,6 +138,7 @@ class RunState:
     mesh: tuple[Any, ...] = ()  # agents=[...]: every one may hand off to every other
     active: Any = None  # ``_handoffs.Active`` once a handoff was taken
     planning: Any = None  # a ``_planning.Planning`` when plan= or max_steps= is given
+    approvals: Any = None  # a ``_pause.Pause``: decisions given at resume, calls pending
 
     def context(self, tool_call_id: str | None = None, retry: int = 0) -> Context[Any]:
         """A fresh ``Context`` for one call of a tool, verifier or guardrail."""
