@@ -25,6 +25,7 @@ EXPECTED = {
     "repeat.py": "poller: runs=4 successes=3 failures=1",
     "jobs.py": "reader: Summary(title='Plait', words=9) status=success verified=True",
     "approval_app.py": "decided -> 200 success: sent 50 to eve; Tool 'transfer' was not approved",
+    "conversation_state.py": "request 2: previous=resp_1 input=['function_call_output']",
 }
 
 
@@ -58,6 +59,7 @@ def test_every_run_example_is_tested() -> None:
                 "repeat",
                 "jobs",
                 "approval_app",
+                "conversation_state",
             )
         )
     }

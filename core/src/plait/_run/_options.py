@@ -74,6 +74,8 @@ class RunOptions(TypedDict, total=False):
     plan: Any  # True, or a plait.Plan to start from: the model plans (docs/orchestration.md)
     planning_interval: int | None  # ask for a plan review every N steps
     max_steps: int | None  # end the run after N steps (limit:steps)
+    previous_response_id: str | None  # continue from the provider's copy (server state)
+    conversation: str | None  # a conversation the provider keeps (server state)
 
 
 OPTION_NAMES = frozenset(RunOptions.__annotations__) | {"output"}
@@ -121,6 +123,8 @@ class RunSpec(NamedTuple):
     plan: Any = None  # None: not given (no planning); True/False, a Plan (or its JSON)
     planning_interval: int | None = None
     max_steps: int | None = None
+    previous_response_id: str | None = None
+    conversation: str | None = None
 
     @property
     def durable(self) -> bool:

@@ -364,6 +364,10 @@ def setup(spec: RunSpec, kernel: Kernel | None) -> RunState:
         redact: TextPolicy | None = kernel.default_redactor()  # compiled once per kernel
     else:
         redact = policy_from(spec.redact)
+    if spec.previous_response_id is not None or spec.conversation is not None:
+        from ._persist import server_state_settings  # only runs that name server state
+
+        settings = server_state_settings(spec, model, settings)
     if mode == "required" and settings.tool_choice is None:
         # The run can only end through a call, so ask for one: a model that honours
         # tool_choice then never spends a turn on prose the loop would send back.
