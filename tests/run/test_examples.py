@@ -26,6 +26,8 @@ EXPECTED = {
     "jobs.py": "reader: Summary(title='Plait', words=9) status=success verified=True",
     "mcp_serve_agent.py": "cashier: That is 11.0 USD.",
     "mcp_tools.py": "Oslo tomorrow: 21.5°C (70.7°F), cloudy.",
+    "approval_app.py": "decided -> 200 success: sent 50 to eve; Tool 'transfer' was not approved",
+    "conversation_state.py": "request 2: previous=resp_1 input=['function_call_output']",
 }
 
 
@@ -60,6 +62,8 @@ def test_every_run_example_is_tested() -> None:
                 "jobs",
                 "mcp_serve",
                 "mcp_tools",
+                "approval_app",
+                "conversation_state",
             )
         )
     }

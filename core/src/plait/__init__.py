@@ -17,7 +17,11 @@ from ._lazy import lazy_exports
 if TYPE_CHECKING:  # what type checkers see; tests/test_public_api.py checks it against _EXPORTS
     from ._agent import Agent as Agent
     from ._approval import Approval as Approval
+    from ._approval import ApprovalDecision as ApprovalDecision
     from ._approval import ApprovalRequest as ApprovalRequest
+    from ._approval import approve as approve
+    from ._approval import deny as deny
+    from ._approval import edit as edit
     from ._config import PlaitConfig as PlaitConfig
     from ._config import ProviderProfile as ProviderProfile
     from ._config import load_config as load_config
@@ -37,6 +41,7 @@ if TYPE_CHECKING:  # what type checkers see; tests/test_public_api.py checks it 
     from ._contracts import ToolSpec as ToolSpec
     from ._contracts import Verdict as Verdict
     from ._contracts import Verifier as Verifier
+    from ._errors import ApprovalError as ApprovalError
     from ._errors import AttemptTimeout as AttemptTimeout
     from ._errors import AuthenticationFailed as AuthenticationFailed
     from ._errors import ConfigError as ConfigError
@@ -118,6 +123,8 @@ if TYPE_CHECKING:  # what type checkers see; tests/test_public_api.py checks it 
     from ._run import start as start
     from ._run import stream as stream
     from ._run import verifier as verifier
+    from ._run._pause import apending_approvals as apending_approvals
+    from ._run._pause import pending_approvals as pending_approvals
     from ._run._planning import Plan as Plan
     from ._run._planning import PlanStep as PlanStep
     from ._settings import Limits as Limits
@@ -152,6 +159,8 @@ __version__ = "0.1.0"
 _EXPORTS: dict[str, str] = {
     "Agent": "_agent",
     "Approval": "_approval",
+    "ApprovalDecision": "_approval",
+    "ApprovalError": "_errors",
     "ApprovalRequest": "_approval",
     "AssistantMessage": "_messages",
     "AttemptTimeout": "_errors",
@@ -259,16 +268,21 @@ _EXPORTS: dict[str, str] = {
     "UserMessage": "_messages",
     "Verdict": "_contracts",
     "Verifier": "_contracts",
+    "apending_approvals": "_run._pause",
+    "approve": "_approval",
     "aresume": "_run",
     "arun": "_run",
     "arun_each": "_jobs",
     "arun_job": "_jobs",
     "arun_tasks": "_tasks",
+    "deny": "_approval",
+    "edit": "_approval",
     "guardrail": "_run",
     "handoff": "_handoff",
     "hookimpl": "_markers",
     "iter": "_run",
     "load_config": "_config",
+    "pending_approvals": "_run._pause",
     "repeat": "_repeat",
     "resume": "_run",
     "run": "_run",

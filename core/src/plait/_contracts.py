@@ -93,7 +93,12 @@ class Model(Protocol):
     * ``server_state_key: str | None = None`` — a model whose provider keeps the
       conversation server-side names the ``ModelSettings.extra`` key under which it wants
       the id of the thread's last response (an OpenAI Responses model would name
-      ``"previous_response_id"``); with ``None`` it never receives one;
+      ``"previous_response_id"``); with ``None`` it never receives one, and a run given
+      ``previous_response_id=`` refuses it. The model finds in the messages which of them
+      the provider already holds and sends only the others (docs/threads.md);
+    * ``conversation_key: str | None = None`` — the ``ModelSettings.extra`` key under
+      which the model takes the id of a conversation its provider keeps (the run option
+      ``conversation=``); with ``None`` a run given ``conversation=`` refuses it;
     * ``provider: str | None = None`` — the provider named in the errors the kernel raises
       for this model (``None``: its ``name``);
     * ``enforces_deadline: bool = False`` — ``True`` when the model reads
@@ -163,6 +168,7 @@ OPTIONAL_ATTRIBUTES: Mapping[str, Any] = MappingProxyType(
     {
         "default_model": None,  # Provider: DefaultModel | None
         "server_state_key": None,  # Model: str | None
+        "conversation_key": None,  # Model: str | None
         "provider": None,  # Model: str | None
         "enforces_deadline": False,  # Model: bool
         "loads_on_first_request": False,  # Model: bool

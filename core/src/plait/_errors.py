@@ -5,7 +5,9 @@ JSON, a plugin's import) are *mapped* into this tree with ``raise Mapped(...) fr
 
     PlaitError
     ├── ConfigError                  bad configuration: names the file, key, what is allowed
-    │   └── SchemaChanged            resume refused: a tool's or the output's schema changed
+    │   ├── SchemaChanged            resume refused: a tool's or the output's schema changed
+    │   └── ApprovalError            approvals= refused: the run is not paused, the call is
+    │                                not pending, or an Approval is for another call
     ├── PluginError                  a plugin failed to load or register (attributed)
     │   ├── PluginNotFound           a required or allow-listed plugin is not installed
     │   ├── PluginImportError        importing the plugin's module raised
@@ -45,6 +47,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 __all__ = [
+    "ApprovalError",
     "AttemptTimeout",
     "AuthenticationFailed",
     "ConfigError",
@@ -87,6 +90,16 @@ class PlaitError(Exception):
 
 class ConfigError(PlaitError):
     """The configuration is invalid. The message names the source, the key and what is allowed."""
+
+
+class ApprovalError(ConfigError, ValueError):
+    """``approvals=`` cannot be applied: the run is not paused, a call is not pending, or
+    an ``Approval`` was made for another run, tool, call or arguments. Nothing was
+    recorded; the run keeps its status. ``run_id`` names the run."""
+
+    def __init__(self, message: str, *, run_id: str) -> None:
+        super().__init__(message)
+        self.run_id = run_id
 
 
 class ModelNotConfigured(PlaitError):

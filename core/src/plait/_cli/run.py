@@ -38,6 +38,7 @@ EXIT_CODES: Mapping[str, int] = {
     "blocked": 3,
     "incomplete": 4,
     "cancelled": 130,
+    "paused": 5,
 }
 """Exit status per result status; configuration and plugin errors exit with 1 or 2."""
 

@@ -1,11 +1,13 @@
-"""``plait runs list|show RUN_ID|resume RUN_ID``: recorded runs and resuming them.
+"""``plait runs list|show|resume|approve``: recorded runs, resuming them, deciding approvals.
 
 ``resume`` rebuilds the run from what was recorded: the model (``provider:model-id``),
 instructions, limits and, for a run ``plait run`` started, its ``--tool`` / ``--output``
 references, imported again. Flags override them: ``--tool`` (repeatable; replaces the
 recorded list), ``--output``, ``--model``, ``--instructions``, ``--max-turns``. A tool
 or output type whose schema changed since the recording is refused (exit 2) unless
-``--on-schema-change accept``.
+``--on-schema-change accept``. ``approve`` resumes a run paused for approval with a
+decision for its pending calls (all of them, or ``--call ID``): approve, ``--deny REASON``
+or ``--edit JSON``; it takes the same flags as ``resume``.
 """
 
 from __future__ import annotations
@@ -20,9 +22,14 @@ from .threads import add_store_option, describe, stamp, with_store
 if TYPE_CHECKING:
     from .._store._contract import StoreConnection
 
-__all__ = ["add_arguments", "run"]
+__all__ = ["PAUSED_EXIT", "add_arguments", "run"]
 
-STATUSES = ("running", "success", "failed", "skipped", "incomplete", "cancelled", "blocked")
+PAUSED_EXIT = 5
+"""Exit status of ``resume`` / ``approve`` when the run paused (again) for approval."""
+
+STATUSES = (
+    "running", "success", "failed", "skipped", "incomplete", "cancelled", "blocked", "paused"
+)  # fmt: skip
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -37,6 +44,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     show.add_argument("run_id", metavar="RUN_ID")
     show.add_argument("--json", action="store_true", help="print JSON")
     resume = sub.add_parser("resume", help="continue an interrupted run")
+    _resume_flags(resume)
+    approve = sub.add_parser("approve", help="decide the pending calls of a paused run")
+    _resume_flags(approve)
+    approve.add_argument("--call", metavar="ID", help="only this pending call (default: all)")
+    decision = approve.add_mutually_exclusive_group()
+    decision.add_argument("--deny", metavar="REASON", help="deny (the reason is told the model)")
+    decision.add_argument("--edit", metavar="JSON", help="approve with these arguments instead")
+    for action in (listing, show, resume, approve):
+        add_store_option(action, sub=True)
+
+
+def _resume_flags(resume: argparse.ArgumentParser) -> None:
+    """The flags of ``resume`` (and ``approve``): what the resumed run is given again."""
     resume.add_argument("run_id", metavar="RUN_ID")
     resume.add_argument(
         "--tool", action="append", default=[], metavar="MODULE:FUNCTION",
@@ -60,8 +80,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="a tool's parameters or the output type changed since the run was recorded: "
         "refuse (default) or resume anyway",
     )  # fmt: skip
-    for action in (listing, show, resume):
-        add_store_option(action, sub=True)
 
 
 async def _list(conn: StoreConnection, args: argparse.Namespace) -> int:
@@ -85,6 +103,11 @@ def _step_line(step: Any) -> str:
         what = f"turn {p.get('turn')} {response.get('finish_reason')} ({response.get('model')})"
     elif step.kind in ("tool_started", "tool_result") and p.get("call_id"):
         what = f"{p.get('tool')} [{p.get('call_id')}]" + (" error" if p.get("is_error") else "")
+    elif step.kind == "check" and p.get("stage") == "approval":
+        what = "approval: " + ", ".join(
+            f"{a.get('decision')} {a.get('tool')} [{a.get('call_id')}]"
+            for a in p.get("approvals") or ()
+        )
     elif step.kind == "completion":
         what = f"{p.get('status')} ({p.get('stop_reason')})"
     else:
@@ -107,6 +130,7 @@ async def _show(conn: StoreConnection, args: argparse.Namespace) -> int:
     if r.error:
         print(f"error: {r.error}")
     _print_audit(r.options.get("provenance"), state.steps)
+    _print_pending(state)
     for step in state.steps:
         print(_step_line(step))
         for message in step.payload.get("messages", ()):
@@ -134,6 +158,20 @@ def _print_audit(provenance: Any, steps: Any) -> None:
         verdict = "passed" if v.get("passed") else "failed"
         print(f"  {stamp(v.get('at'))} verifier {v.get('verifier')}: {verdict}"
               f"{': ' + v['reason'] if v.get('reason') else ''}")  # fmt: skip
+
+
+def _print_pending(state: Any) -> None:
+    """The calls a paused run waits on, and how to decide them."""
+    from .._run._pause import is_paused, pending_requests
+
+    if not is_paused(state):
+        return
+    for request in pending_requests(state):
+        print(f"pending: {request.tool} [{request.call_id}] {request.arguments}"
+              f"{'  (' + request.reason + ')' if request.reason else ''}")  # fmt: skip
+    print(
+        f"decide with: plait runs approve {state.run.id} [--call ID] [--deny REASON | --edit JSON]"
+    )
 
 
 def _plugin_label(p: dict[str, Any]) -> str:
@@ -179,20 +217,56 @@ async def _resume_options(args: argparse.Namespace, kernel: Any) -> dict[str, An
     return options
 
 
+async def _approvals(args: argparse.Namespace, kernel: Any) -> dict[str, Any]:
+    """``approve``'s decision for the pending calls it names (``ApprovalError`` if none)."""
+    from .. import approve, deny, edit
+    from .._errors import ApprovalError
+    from .._run._pause import is_paused, pending_requests
+    from .._thread import open_connection, store_url
+
+    async with open_connection(store_url(args.store, None, kernel), kernel) as conn:
+        state = await conn.load_run(args.run_id)
+    if state is None:
+        return {}  # resume says which run is missing, and where it looked
+    run_id = args.run_id
+    if not is_paused(state):
+        why = f"run {run_id!r} is not paused (status {state.run.status!r}): nothing to approve"
+        raise ApprovalError(why, run_id=run_id)
+    pending = [r.call_id for r in pending_requests(state)]
+    calls = [args.call] if args.call else pending
+    if args.edit is None:
+        decision = deny(args.deny) if args.deny is not None else approve()
+        return {call_id: decision for call_id in calls}
+    if len(calls) != 1:
+        why = f"--edit changes one call: pass --call ID (pending: {', '.join(pending)})"
+        raise ApprovalError(why, run_id=run_id)
+    try:
+        return {calls[0]: edit(json.loads(args.edit))}
+    except (json.JSONDecodeError, TypeError) as exc:
+        why = f"--edit takes the arguments as a JSON object ({exc})"
+        raise ApprovalError(why, run_id=run_id) from None
+
+
 def _resume(args: argparse.Namespace) -> int:
     import anyio
 
     from .. import aresume
-    from .._errors import SchemaChanged
+    from .._errors import ApprovalError, SchemaChanged
     from .._kernel import Kernel
 
     async def main() -> Any:
         async with Kernel(strict=True if args.strict else None) as kernel:
             options = await _resume_options(args, kernel)
+            if args.action == "approve":
+                options["approvals"] = await _approvals(args, kernel)
             return await aresume(args.run_id, **options)
 
     try:
         result = anyio.run(main)
+    except ApprovalError as exc:  # not paused, or no such pending call
+        hint = f"`plait runs show {args.run_id}` lists the pending calls"
+        print(f"plait: error: {exc} (hint: {hint})", file=sys.stderr)
+        return 2
     except SchemaChanged as exc:  # the tools or output type are not the recorded ones
         hint = "pass --on-schema-change accept to resume with them anyway"
         print(f"plait: error: {exc} (hint: {hint})", file=sys.stderr)
@@ -202,16 +276,18 @@ def _resume(args: argparse.Namespace) -> int:
         print(f"plait: error: {exc} (hint: {hint})", file=sys.stderr)
         return 2
     print(f"run {result.run_id}: {result.status} ({result.stop_reason})")
+    for request in result.pending:  # paused again: the calls still waiting
+        print(f"pending: {request.tool} [{request.call_id}] {request.arguments}")
     if result.error:
         print(f"error: {result.error}")
     if result.output is not None:
         out = result.output
         print(out if isinstance(out, str) else json.dumps(out, default=str, indent=2))
-    return 0 if result.ok else 1
+    return 0 if result.ok else PAUSED_EXIT if result.status == "paused" else 1
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.action == "resume":
+    if args.action in ("resume", "approve"):
         return _resume(args)
     action = {"list": _list, "show": _show}[args.action]
     return with_store(args, lambda conn: action(conn, args))

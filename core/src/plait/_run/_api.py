@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Generic, TypeVar, Unpack, overload
 
@@ -78,10 +78,13 @@ def run(task: str | None = ..., **options: Unpack[RunOptions]) -> Result[str]: .
 def run(task: str | None = ..., *, output: Any, **options: Unpack[RunOptions]) -> Result[Any]: ...
 def run(task: str | None = None, *, output: Any = str, **options: Any) -> Result[Any]:
     """Run ``task`` synchronously; works inside a running event loop too (worker thread)."""
-    call = functools.partial(arun, task, output=output, **options)
+    return run_blocking(functools.partial(arun, task, output=output, **options))
+
+
+def run_blocking(call: Callable[[], Awaitable[T]]) -> T:
+    """``call()`` driven by ``anyio.run``; in a worker thread when a loop runs here."""
     if not loop_running():
-        result: Result[Any] = anyio.run(call)
-        return result
+        return anyio.run(call)
     with ThreadPoolExecutor(1, thread_name_prefix="plait-run") as pool:
         return pool.submit(anyio.run, call).result()
 

@@ -189,6 +189,7 @@ def recorded_options(kernel: Kernel, st: RunState, head: int | None) -> dict[str
         "require_completion": spec.require_completion,
         "raise_on_failure": spec.raise_on_failure is not False,
         "on_unknown_outcome": spec.on_unknown_outcome or "tell_model",
+        "approve": "pause" if spec.approve == "pause" else None,  # an approver is not stored
         "guardrails": _names(spec.guardrails),
         "verifiers": _names(spec.verifiers),
         **_planning_options(spec),

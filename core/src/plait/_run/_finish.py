@@ -192,6 +192,7 @@ def build_result(st: RunState) -> Result[Any]:
         error=st.error,
         plan=planning.current if planning is not None else None,
         plan_revisions=planning.revisions if planning is not None else (),
+        pending=tuple(st.approvals.pending) if status == "paused" else (),
     )
 
 

@@ -34,6 +34,7 @@ HandleStatus = Literal[
     "incomplete",
     "cancelled",
     "blocked",
+    "paused",
     "error",
 ]
 

@@ -145,7 +145,12 @@ def _resolve(st: RunState, agent: Any) -> None:
     if own is not None:
         settings = settings.merge(own)
     if opts.get("model") is not None:
+        old = st.model
         st.model = _model(spec, st.kernel)
+        if settings.extra:
+            from ._persist import carry_server_state
+
+            settings = carry_server_state(settings, old, st.model)
     if opts.get("guardrails"):
         added = _guardrails(st.spec._replace(guardrails=opts["guardrails"]), st.kernel)
         for stage, guards in added.items():

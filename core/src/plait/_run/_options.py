@@ -62,7 +62,8 @@ class RunOptions(TypedDict, total=False):
     parent_run_id: str | None
     retry_policy: RetryPolicy | None
     redact: Any  # a plait.Redactor, a str -> str callable, or False (off)
-    approve: Any  # (ApprovalRequest) -> bool | Approval, sync or async
+    approve: Any  # (ApprovalRequest) -> bool | Approval, sync or async; or "pause"
+    approvals: Any  # resume: {call_id: plait.approve() | deny(reason) | edit(args)}
     thread: Any  # a thread name (str) or a plait.Thread: history kept in a store
     store: str | bool | None  # a store URL (True: the configured default) to record the run
     resume: str | None  # the id of a recorded run to continue
@@ -73,6 +74,8 @@ class RunOptions(TypedDict, total=False):
     plan: Any  # True, or a plait.Plan to start from: the model plans (docs/orchestration.md)
     planning_interval: int | None  # ask for a plan review every N steps
     max_steps: int | None  # end the run after N steps (limit:steps)
+    previous_response_id: str | None  # continue from the provider's copy (server state)
+    conversation: str | None  # a conversation the provider keeps (server state)
 
 
 OPTION_NAMES = frozenset(RunOptions.__annotations__) | {"output"}
@@ -109,6 +112,7 @@ class RunSpec(NamedTuple):
     retry_policy: RetryPolicy | None = None
     redact: Any = None
     approve: Any = None
+    approvals: Any = None
     thread: Any = None
     store: str | bool | None = None
     resume: str | None = None
@@ -119,6 +123,8 @@ class RunSpec(NamedTuple):
     plan: Any = None  # None: not given (no planning); True/False, a Plan (or its JSON)
     planning_interval: int | None = None
     max_steps: int | None = None
+    previous_response_id: str | None = None
+    conversation: str | None = None
 
     @property
     def durable(self) -> bool:
@@ -136,6 +142,10 @@ def run_spec(task: str | None, output: Any, options: dict[str, Any]) -> RunSpec:
         from ._planning import check_options  # only planning runs import it
 
         check_options(spec)
+    if spec.approvals is not None or isinstance(spec.approve, str):
+        from ._pause import check_options as check_pause  # only pausing runs import it
+
+        check_pause(spec)
     return spec
 
 

@@ -35,17 +35,20 @@ from ._result import Result, Step
 
 if TYPE_CHECKING:
     from .._store._contract import StoreConnection
+    from ._options import RunSpec
     from ._state import RunState
 
 __all__ = [
     "INTERRUPTED",
     "INTERRUPT_WRITE_TIMEOUT",
     "Recorder",
+    "carry_server_state",
     "dump_messages",
     "jsonable",
     "last_response_id",
     "pass_response_id",
     "server_state_key",
+    "server_state_settings",
 ]
 
 INTERRUPTED = "interrupted"
@@ -64,6 +67,48 @@ def server_state_key(model: object) -> str | None:
     (its provider keeps the conversation server-side: ``Model.server_state_key``)."""
     key = optional_attribute(model, "server_state_key")
     return key if isinstance(key, str) and key else None
+
+
+def server_state_settings(spec: RunSpec, model: object, settings: ModelSettings) -> ModelSettings:
+    """``settings`` with the run options ``previous_response_id=`` / ``conversation=`` in
+    ``extra``, under the keys ``model`` declares (``server_state_key``,
+    ``conversation_key``); a model that declares none refuses them (``ValueError``)."""
+    if spec.previous_response_id is not None and spec.conversation is not None:
+        raise ValueError(
+            "pass previous_response_id= or conversation=, not both: a conversation keeps "
+            "its own latest response"
+        )
+    option, value, attribute = (
+        ("previous_response_id", spec.previous_response_id, "server_state_key")
+        if spec.conversation is None
+        else ("conversation", spec.conversation, "conversation_key")
+    )
+    key = optional_attribute(model, attribute)
+    if not isinstance(value, str) or not value:
+        raise TypeError(f"{option}= takes the provider's id (a non-empty str), not {value!r}")
+    if not isinstance(key, str) or not key:
+        name = getattr(model, "name", type(model).__name__)
+        raise ValueError(
+            f"{option}= given, but model {name!r} keeps no conversation on its provider's "
+            f"server (it declares no {attribute}): use a model that does (see "
+            "docs/threads.md), or pass the history as message_history= or thread="
+        )
+    return settings.merge(ModelSettings(extra={key: value}))
+
+
+STATE_ATTRIBUTES = ("server_state_key", "conversation_key")
+
+
+def carry_server_state(settings: ModelSettings, old: object, new: object) -> ModelSettings:
+    """``settings`` for ``new``, the model taking over from ``old`` (a handoff): the
+    ``extra`` keys ``old`` declared for server state and ``new`` does not are dropped
+    (another provider's response id means nothing to it)."""
+    drop = {optional_attribute(old, a) for a in STATE_ATTRIBUTES}
+    drop -= {optional_attribute(new, a) for a in STATE_ATTRIBUTES}
+    if drop.isdisjoint(settings.extra):
+        return settings
+    extra = {k: v for k, v in settings.extra.items() if k not in drop}
+    return settings.model_copy(update={"extra": extra})
 
 
 def pass_response_id(st: RunState, response_id: str | None) -> None:
@@ -228,6 +273,8 @@ class Recorder:
             "decisions": jsonable(result.guardrails),  # every stage, for the audit
             "verdicts": jsonable(result.verdicts),
         }
+        if result.pending:  # a paused run: the calls it waits on, as they were asked
+            payload["pending"] = [r.to_json() for r in result.pending]
         await self.append("completion", payload, self.pending(st))
         self.ended = True
         with anyio.CancelScope(shield=True):

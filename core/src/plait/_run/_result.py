@@ -10,13 +10,14 @@ from .._contracts import Completion, Decision, Verdict
 from .._messages import Message, ModelResponse, ToolResultMessage, Usage
 
 if TYPE_CHECKING:
+    from .._approval import ApprovalRequest
     from ._planning import Plan
 
 __all__ = ["STATUSES", "STOP_REASONS", "Result", "RunStatus", "Step", "StepKind"]
 
 OutputT = TypeVar("OutputT")
 
-RunStatus = Literal["success", "failed", "skipped", "incomplete", "cancelled", "blocked"]
+RunStatus = Literal["success", "failed", "skipped", "incomplete", "cancelled", "blocked", "paused"]
 STATUSES: tuple[RunStatus, ...] = (
     "success",
     "failed",
@@ -24,6 +25,7 @@ STATUSES: tuple[RunStatus, ...] = (
     "incomplete",
     "cancelled",
     "blocked",
+    "paused",
 )
 
 STOP_REASONS: dict[str, str] = {
@@ -40,6 +42,7 @@ STOP_REASONS: dict[str, str] = {
     "limit:<name>": "a limit was reached (turns, tool_calls, *_tokens, seconds, steps)",
     "unknown_outcome": "resume: a non-idempotent call was interrupted (on_unknown_outcome='fail')",
     "store": "the run ended in the store without a completion step (e.g. ThreadConflict)",
+    "approval": "calls wait for approval (approve='pause'): resume with approvals=",
 }
 """Every ``Result.stop_reason`` and what it means."""
 
@@ -54,6 +57,8 @@ class Result(Generic[OutputT]):
     ``agent`` is the agent the run started as, ``last_agent`` the one answering at the
     end (another after a handoff); ``plan`` is the last version of the plan (planning
     mode, ``plan=``) and ``plan_revisions`` every version, the first is revision 0.
+    ``pending`` holds the calls a ``paused`` run waits on (``approve="pause"``; resume it
+    with ``approvals={call_id: plait.approve() | plait.deny(reason) | plait.edit(args)}``).
     """
 
     output: OutputT
@@ -76,6 +81,7 @@ class Result(Generic[OutputT]):
     error: str | None = None
     plan: Plan | None = None
     plan_revisions: tuple[Plan, ...] = ()
+    pending: tuple[ApprovalRequest, ...] = ()
 
     @property
     def ok(self) -> bool:

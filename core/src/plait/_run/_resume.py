@@ -7,9 +7,10 @@ they are. A tool call that was started but has no recorded result follows the po
 non-idempotent one is never repeated — the model is told the outcome is unknown
 (``"tell_model"``, the default) or the run fails (``"fail"``).
 
-A run is resumed when it is still ``running`` (killed) or was ``cancelled`` by an
-interruption (its last step a ``completion`` with stop reason ``interrupted``); any other
-ended run is rebuilt as it finished.
+A run is resumed when it is still ``running`` (killed), was ``cancelled`` by an
+interruption (its last step a ``completion`` with stop reason ``interrupted``) or is
+``paused`` for approval (``_pause``: ``approvals=`` decide its calls); any other ended run
+is rebuilt as it finished.
 
 Three parts, in order: ``resume_inputs`` reads the record and makes the resumed run's
 ``RunSpec``; ``load`` puts the recorded history and counters into the prepared state;
@@ -33,10 +34,12 @@ from ._completion import COMPLETE, parse_completion
 from ._finish import next_turn, repair
 from ._history import load_history
 from ._options import RunSpec
+from ._pause import bind_approvals, is_paused, start_resumed
 from ._persist import INTERRUPTED, pass_response_id
 from ._result import Step
 
 if TYPE_CHECKING:
+    from .._approval import Approval
     from .._kernel import Kernel
     from .._store._contract import StoreConnection
     from ._persist import Recorder
@@ -67,6 +70,7 @@ _RESTORED = (
     "plan",
     "planning_interval",
     "max_steps",
+    "approve",
 )
 
 
@@ -82,6 +86,7 @@ class ResumeInputs:
     reopen: bool = False  # an interrupted run: its status goes back to ``running``
     schemas: str = "not checked"  # how the schema check went (``_schemas.check``)
     schema_changes: list[str] | None = None  # what changed, when the caller accepted it
+    approvals: list[Approval] | None = None  # approvals= bound to the pending calls
 
 
 class RecordedModel:
@@ -225,7 +230,8 @@ async def resume_inputs(given: RunSpec, conn: StoreConnection, kernel: Kernel) -
         await conn.update_run(run_id, status="running")
         record = await conn.load_run(run_id) or record
     steps = record.steps
-    again = interrupted(record)
+    again = interrupted(record) or is_paused(record)
+    approvals = bind_approvals(run_id, record, given.approvals, callable(given.approve))
     finished = not again and (
         record.run.status != "running" or bool(steps and steps[-1].kind == "completion")
     )
@@ -237,7 +243,7 @@ async def resume_inputs(given: RunSpec, conn: StoreConnection, kernel: Kernel) -
     spec = _spec(given, record, base, kernel, finished)
     # it runs again from here, once its tools are checked (``Attached.bind``)
     reopen = again and record.run.status != "running"
-    return ResumeInputs(record, spec, head, run_messages, finished, reopen)
+    return ResumeInputs(record, spec, head, run_messages, finished, reopen, approvals=approvals)
 
 
 def _counters(st: RunState, record: StoredRun) -> None:
@@ -387,6 +393,7 @@ async def step_resume(st: RunState) -> tuple[Phase, Step]:
         phase = _phase(st, recorder)
         recorder.cursor = len(st.messages) if inputs.run_messages else st.new_from
         await _unknown_outcomes(st, record, recorder)
+        await start_resumed(st, record, inputs.approvals or [], recorder)
         responses = [s for s in record.steps if s.kind == "model_response"]
         if responses:
             pass_response_id(st, (responses[-1].payload.get("response") or {}).get("response_id"))

@@ -139,6 +139,7 @@ class RunState:
     mesh: tuple[Any, ...] = ()  # agents=[...]: every one may hand off to every other
     active: Any = None  # ``_handoffs.Active`` once a handoff was taken
     planning: Any = None  # a ``_planning.Planning`` when plan= or max_steps= is given
+    approvals: Any = None  # a ``_pause.Pause``: decisions given at resume, calls pending
 
     def context(self, tool_call_id: str | None = None, retry: int = 0) -> Context[Any]:
         """A fresh ``Context`` for one call of a tool, verifier or guardrail."""
@@ -368,6 +369,10 @@ def setup(spec: RunSpec, kernel: Kernel | None) -> RunState:
         redact: TextPolicy | None = kernel.default_redactor()  # compiled once per kernel
     else:
         redact = policy_from(spec.redact)
+    if spec.previous_response_id is not None or spec.conversation is not None:
+        from ._persist import server_state_settings  # only runs that name server state
+
+        settings = server_state_settings(spec, model, settings)
     if mode == "required" and settings.tool_choice is None:
         # The run can only end through a call, so ask for one: a model that honours
         # tool_choice then never spends a turn on prose the loop would send back.

@@ -224,9 +224,10 @@ async def step_tools(st: RunState) -> tuple[Phase, Step]:
             return on_limit(st, "tool_calls")
         ran = await run_tool_calls(st, calls)
         results += [r for r in ran if r is not None]
-        if st.ended:  # a guardrail blocked
+        if st.ended:  # a guardrail blocked, or calls wait for approval (``_pause``)
             st.messages.extend(results)
-            repair(st, "a guardrail blocked the run")
+            if st.status != "paused":  # a paused call's result comes when it is resumed
+                repair(st, "a guardrail blocked the run")
             return "end", Step("tools", st.turns, tool_results=tuple(results))
     if transfers and not done and not st.final_answer:
         return await _hand_over(st, transfers, results)

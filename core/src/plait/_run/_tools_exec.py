@@ -271,9 +271,13 @@ class _Batch:
     async def approve(
         self, i: int, args: dict[str, Any], asked: Decision | None
     ) -> dict[str, Any] | None:
-        """Ask the run's approver; the approved arguments, or ``None`` (told to the model)."""
+        """The arguments the call may run with, or ``None`` (denied: told to the model;
+        or pending: the run pauses). A decision given at resume comes first, then
+        ``approve="pause"``, then the run's approver (see ``_pause``)."""
         st, c = self.st, self.calls[i]
-        if st.spec.approve is None:
+        pause = st.approvals
+        decided = pause.decisions.get(c.id) if pause is not None else None
+        if st.spec.approve is None and decided is None:
             self.error(i, f"Tool {c.name!r} requires approval, which was not given.")
             return None
         try:
@@ -291,20 +295,33 @@ class _Batch:
             agent=st.spec.name,
         )
         emit = st.emitter.emit
-        emit(
-            "approval.request",
-            {"id": c.id, "name": c.name, "arguments": arguments, "reason": request.reason},
-        )
-        answer = await ask_approver(st.spec.approve, request)
+        data = {"id": c.id, "name": c.name, "arguments": arguments, "reason": request.reason}
+        if decided is not None:
+            answer = decided if decided.binds(request) else request.deny(_OTHER_ARGUMENTS)
+        elif st.spec.approve == "pause":  # nobody is asked: the run pauses after the batch
+            from ._pause import hold
+
+            hold(st, request)
+            emit("approval.pending", data)
+            return None
+        else:
+            emit("approval.request", data)
+            answer = await ask_approver(st.spec.approve, request)
         emit(
             "approval.decision",
-            {"id": c.id, "name": c.name, "approved": answer.approved, "reason": answer.reason},
+            {
+                "id": c.id,
+                "name": c.name,
+                "approved": answer.approved,
+                "reason": answer.reason,
+                "edited": answer.edited,
+            },
         )
         if not answer.approved:
             why = f": {answer.reason}" if answer.reason else ""
             self.error(i, f"Tool {c.name!r} was not approved{why}.")
             return None
-        return request.args  # exactly what was approved, never anything else
+        return answer.args  # exactly what was approved (or edited), never anything else
 
     async def call(self, i: int, t: Any, args: dict[str, Any]) -> None:
         st, c = self.st, self.calls[i]
@@ -363,6 +380,8 @@ def _earlier_result(messages: Sequence[Message], call_id: str) -> str | None:
     return None
 
 
+_OTHER_ARGUMENTS = "the decision given was for other arguments than the call has now"
+
 RESULT_PREVIEW = ERROR_PREVIEW = 500
 """Characters of a tool's result (or its error's text) shown in its ``tool.end`` event."""
 
@@ -372,10 +391,16 @@ async def run_tool_calls(st: RunState, calls: Sequence[ToolCall]) -> list[ToolRe
     batch = _Batch(st, calls)
     with batch.scope:
         for group in _segments(st, calls):
+            if st.approvals is not None and st.approvals.pending:
+                break  # a call waits for approval: what follows a barrier waits with it
             if len(group) == 1:
                 await batch.run(group[0])
                 continue
             async with anyio.create_task_group() as tg:
                 for i in group:
                     tg.start_soon(batch.run, i)
+    if st.approvals is not None and st.approvals.pending and not st.ended:
+        from ._pause import pause
+
+        pause(st, calls)  # the calls left without a result wait for resume
     return batch.results

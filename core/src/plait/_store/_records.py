@@ -49,7 +49,7 @@ StoredStepKind = Literal["model_response", "tool_started", "tool_result", "check
 STEP_KINDS: frozenset[str] = frozenset(StoredStepKind.__args__)  # type: ignore[attr-defined]
 
 StoredRunStatus = Literal[
-    "running", "success", "failed", "skipped", "incomplete", "cancelled", "blocked"
+    "running", "success", "failed", "skipped", "incomplete", "cancelled", "blocked", "paused"
 ]
 """``running`` until the run ends; then one of the statuses of ``Result.status``."""
 

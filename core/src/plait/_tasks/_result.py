@@ -13,9 +13,10 @@ if TYPE_CHECKING:
 
 __all__ = ["GraphResult", "GraphStatus", "TaskOutcome", "TaskStatus"]
 
-TaskStatus = Literal["success", "failed", "skipped", "incomplete", "cancelled", "blocked"]
+TaskStatus = Literal["success", "failed", "skipped", "incomplete", "cancelled", "blocked", "paused"]
 """A run's status, or ``skipped``: the task never ran because an upstream task did not
-succeed (``because`` names it)."""
+succeed (``because`` names it). ``paused``: the task's run waits for approval
+(``approve="pause"``); like any status but success, its dependants are skipped."""
 
 GraphStatus = Literal["success", "failed"]
 

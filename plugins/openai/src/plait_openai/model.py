@@ -21,6 +21,7 @@ from plait import (
     ModelResponse,
     ProtocolError,
     ProviderError,
+    Rejected,
     ResponseDone,
     TextDelta,
 )
@@ -35,7 +36,7 @@ from plait.provider import (
     read_body,
 )
 
-from . import chat, chat_stream, responses
+from . import chat, chat_stream, responses, state
 from .options import OPENAI_BASE_URL, Options
 
 __all__ = ["OpenAIModel"]
@@ -88,36 +89,91 @@ class OpenAIModel:
         self._secrets = (options.api_key,) if options.api_key else ()
         self._url = _endpoint(options.base_url, self._wire.PATH)
         self._key_missing = not self._secrets and options.base_url.rstrip("/") == OPENAI_BASE_URL
+        stateful = options.api == "responses" and (
+            options.server_state if options.server_state is not None else options.store is not False
+        )
+        self._stateful = stateful
+        # Declared to the kernel (``Model`` optional attributes): the run options
+        # previous_response_id= and conversation= reach this model in settings.extra.
+        self.server_state_key: str | None = state.PREVIOUS if stateful else None
+        self.conversation_key: str | None = state.CONVERSATION if stateful else None
 
     def __repr__(self) -> str:
         return f"OpenAIModel({self.name!r}, base_url={self.options.base_url!r})"
 
-    def _body(self, messages: Sequence[Any], params: Any, *, stream: bool) -> bytes:
+    def _plan(self, messages: Sequence[Any], params: Any) -> state.Continuation | None:
+        """What to send of the conversation (server state), or ``None``: all of it."""
+        extra = params.settings.extra
+        if self._stateful:
+            return state.continuation(messages, extra, provider=self.provider)
+        if extra and not state.STATE_KEYS.isdisjoint(extra):
+            why = "this model resends the whole conversation (server_state=False or store=False)"
+            if self.options.api != "responses":
+                why = "Chat Completions keeps no conversation on the server: use api='responses'"
+            state.refuse_state(extra, provider=self.provider, why=why)
+        return None
+
+    def _body(
+        self,
+        messages: Sequence[Any],
+        params: Any,
+        plan: state.Continuation | None,
+        *,
+        stream: bool,
+    ) -> bytes:
         if self._key_missing:
             raise AuthenticationFailed(
                 "no API key: set OPENAI_API_KEY or pass api_key", provider=self.provider
             )
-        body = self._wire.build_request(
-            self.model_id, messages, params, self.options, stream=stream
-        )
+        if plan is None:
+            body = self._wire.build_request(
+                self.model_id, messages, params, self.options, stream=stream
+            )
+        else:
+            body = responses.build_request(
+                self.model_id, plan.messages, params, self.options, stream=stream, state=plan
+            )
         return _JSON.encode(body).encode()
 
-    async def request(self, messages: Sequence[Any], params: Any) -> ModelResponse:
-        """Ask once (not streamed) and parse the complete answer."""
-        content = self._body(messages, params, stream=False)
+    async def _open(self, content: bytes) -> httpx.Response:
+        """Send one request; an error status raises its mapped error (body read, closed)."""
         client = self._pool.get()
         request = client.build_request("POST", self._url, content=content)
         try:
             response = await client.send(request, stream=True)
-            try:
-                if response.status_code >= 400:
+            if response.status_code >= 400:
+                try:
                     raise self._http_error(response, await read_body(response, truncate=True))
-                body = await read_body(response, provider=self.provider)
-            finally:
-                await response.aclose()
+                finally:
+                    await response.aclose()
         except httpx.TransportError as exc:
             raise map_transport_error(exc, provider=self.provider, secrets=self._secrets) from exc
-        return self._parse(body, response.status_code)
+        return response
+
+    async def _send(
+        self, messages: Sequence[Any], params: Any, plan: state.Continuation | None, stream: bool
+    ) -> tuple[httpx.Response, state.Continuation | None]:
+        """Send; when the server lost the previous response, resend everything once."""
+        try:
+            return await self._open(self._body(messages, params, plan, stream=stream)), plan
+        except Rejected as error:
+            if plan is None or not state.expired(error, plan):
+                raise
+            plan = state.fall_back(error, plan)
+        return await self._open(self._body(messages, params, plan, stream=stream)), plan
+
+    async def request(self, messages: Sequence[Any], params: Any) -> ModelResponse:
+        """Ask once (not streamed) and parse the complete answer."""
+        plan = self._plan(messages, params)
+        response, plan = await self._send(messages, params, plan, stream=False)
+        try:
+            body = await read_body(response, provider=self.provider)
+        except httpx.TransportError as exc:
+            raise map_transport_error(exc, provider=self.provider, secrets=self._secrets) from exc
+        finally:
+            await response.aclose()
+        done = self._parse(body, response.status_code)
+        return done if plan is None else plan.remember(done)
 
     def _http_error(self, response: httpx.Response, body: bytes) -> ProviderError:
         return error_from_response(
@@ -144,25 +200,18 @@ class OpenAIModel:
 
     async def stream(self, messages: Sequence[Any], params: Any) -> AsyncGenerator[Any, None]:
         """Ask with ``stream: true``; yield deltas, then ``ResponseDone``."""
-        content = self._body(messages, params, stream=True)
+        plan = self._plan(messages, params)
         deadline = current_deadline()
-        client = self._pool.get()
-        request = client.build_request("POST", self._url, content=content)
         parser = self._parser(provider=self.provider, secrets=self._secrets)
+        response, plan = await self._send(messages, params, plan, stream=True)
         try:
-            response = await client.send(request, stream=True)
-        except httpx.TransportError as exc:
-            raise map_transport_error(exc, provider=self.provider, secrets=self._secrets) from exc
-        try:
-            if response.status_code >= 400:
-                raise self._http_error(response, await read_body(response, truncate=True))
             if not response.headers.get("content-type", "").startswith("text/event-stream"):
                 # a server (or proxy) that ignores `stream: true` answers in one JSON body
                 body = await read_body(response, provider=self.provider)
                 done = self._parse(body, response.status_code)
                 if done.message.text:
                     yield TextDelta(done.message.text)
-                yield ResponseDone(done)
+                yield ResponseDone(done if plan is None else plan.remember(done))
                 return
             async with aclosing(aiter_sse(response, deadline=deadline)) as events:
                 async for event in events:
@@ -171,7 +220,8 @@ class OpenAIModel:
                     if not parser.finished:
                         for delta in parser.feed(event):
                             yield delta
-            yield ResponseDone(parser.result())
+            done = parser.result()
+            yield ResponseDone(done if plan is None else plan.remember(done))
         except httpx.TransportError as exc:
             error = map_transport_error(exc, provider=self.provider, secrets=self._secrets)
             error.partial = parser.partial_text()

@@ -30,6 +30,10 @@ class Options:
     content of an assistant message that only calls tools. ``max_tokens_field``: the
     body field for ``ModelSettings.max_tokens``. ``stream_usage``: ask for usage in
     streams (``stream_options``). ``store`` / ``reasoning`` go to the Responses API.
+    ``server_state`` (Responses only): continue from the server's copy of the
+    conversation (``previous_response_id``) instead of resending it; ``None`` means on
+    unless ``store=False`` (an unstored response cannot be continued). See
+    docs/providers.md, "Server-side conversation state".
     ``transport``, ``timeout`` and ``limits`` reach ``httpx.AsyncClient`` unchanged.
     """
 
@@ -43,6 +47,7 @@ class Options:
     stream_usage: bool = True
     store: bool | None = None
     reasoning: Mapping[str, Any] | None = None
+    server_state: bool | None = None
     transport: Any = field(default=None, repr=False)
     timeout: Any = None
     limits: Any = None
@@ -66,6 +71,24 @@ def _check(options: Mapping[str, Any], where: str) -> None:
             raise ConfigError(
                 f"{where}: option {key}={options[key]!r}; allowed: {', '.join(allowed)}"
             )
+    if "server_state" in options and options["server_state"] not in (None, True, False):
+        raise ConfigError(f"{where}: option server_state takes true or false")
+
+
+def _check_state(options: Options, where: str) -> None:
+    """``server_state=True`` where it cannot work is an error, not silently off."""
+    if options.server_state is not True:
+        return
+    if options.api != "responses":
+        raise ConfigError(
+            f"{where}: server_state=True needs the Responses API (api='responses'); "
+            "Chat Completions keeps no conversation on the server"
+        )
+    if options.store is False:
+        raise ConfigError(
+            f"{where}: server_state=True with store=False: the server keeps a response only "
+            "when it is stored; drop store=False or set server_state=False"
+        )
 
 
 def resolve_options(
@@ -88,4 +111,5 @@ def resolve_options(
     options = replace(base, **merged)
     if options.api_key is None and key_env:
         options = replace(options, api_key=env.get(key_env) or None)
+    _check_state(options, where)
     return options

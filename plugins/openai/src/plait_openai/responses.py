@@ -29,6 +29,8 @@ from plait import (
 
 if TYPE_CHECKING:
     from plait.provider import FinishReason
+
+    from .state import Continuation
 from plait.provider import ServerSentEvent, error_from_payload
 
 from ._common import (
@@ -43,6 +45,7 @@ from ._common import (
     tool_choice_name,
 )
 from .options import Options
+from .state import STATE_KEYS
 
 __all__ = ["PATH", "StreamParser", "build_request", "parse_response", "render_input"]
 
@@ -137,19 +140,31 @@ def _settings(body: dict[str, Any], params: Any) -> None:
         )
     if s.parallel_tool_calls is not None and params.tools:
         body["parallel_tool_calls"] = s.parallel_tool_calls
-    body.update(s.extra)
+    extra = s.extra
+    if extra and not STATE_KEYS.isdisjoint(extra):  # consumed by the Continuation
+        extra = {k: v for k, v in extra.items() if k not in STATE_KEYS}
+    body.update(extra)
 
 
 def build_request(
-    model_id: str, messages: Sequence[Any], params: Any, options: Options, *, stream: bool
+    model_id: str,
+    messages: Sequence[Any],
+    params: Any,
+    options: Options,
+    *,
+    stream: bool,
+    state: Continuation | None = None,
 ) -> dict[str, Any]:
-    """The JSON body of ``POST responses``."""
+    """The JSON body of ``POST responses``; with ``state`` (server-side conversation
+    state), ``messages`` are what the server lacks and ``state`` adds its fields."""
     body: dict[str, Any] = {"model": model_id, "input": render_input(messages)}
     if params.tools:
         body["tools"] = _tools(params)
     if params.output is not None:
         body["text"] = {"format": _format(params.output, options)}
-    if options.store is not None:
+    if state is not None:
+        state.fields(body, options.store)
+    elif options.store is not None:
         body["store"] = options.store
         if options.store is False:
             body["include"] = ["reasoning.encrypted_content"]
