@@ -24,6 +24,7 @@ EXPECTED = {
     "planning.py": "plan revision 2: 3/3 steps done",
     "repeat.py": "poller: runs=4 successes=3 failures=1",
     "jobs.py": "reader: Summary(title='Plait', words=9) status=success verified=True",
+    "inputs.py": "refused: image for test:text-only; requests sent: 0",
 }
 
 
@@ -56,6 +57,7 @@ def test_every_run_example_is_tested() -> None:
                 "planning",
                 "repeat",
                 "jobs",
+                "inputs",
             )
         )
     }

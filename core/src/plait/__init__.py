@@ -70,6 +70,7 @@ if TYPE_CHECKING:  # what type checkers see; tests/test_public_api.py checks it 
     from ._errors import SchemaChanged as SchemaChanged
     from ._errors import ServerError as ServerError
     from ._errors import Unavailable as Unavailable
+    from ._errors import UnsupportedInput as UnsupportedInput
     from ._events import Event as Event
     from ._handoff import Handoff as Handoff
     from ._handoff import handoff as handoff
@@ -255,6 +256,7 @@ _EXPORTS: dict[str, str] = {
     "ToolSpec": "_contracts",
     "Toolset": "_contracts",
     "Unavailable": "_errors",
+    "UnsupportedInput": "_errors",
     "Usage": "_messages",
     "UserMessage": "_messages",
     "Verdict": "_contracts",

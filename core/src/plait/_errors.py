@@ -5,7 +5,9 @@ JSON, a plugin's import) are *mapped* into this tree with ``raise Mapped(...) fr
 
     PlaitError
     ├── ConfigError                  bad configuration: names the file, key, what is allowed
-    │   └── SchemaChanged            resume refused: a tool's or the output's schema changed
+    │   ├── SchemaChanged            resume refused: a tool's or the output's schema changed
+    │   └── UnsupportedInput         the model cannot take a part of its input (an image,
+    │                                a document, audio, a URL): said before any request
     ├── PluginError                  a plugin failed to load or register (attributed)
     │   ├── PluginNotFound           a required or allow-listed plugin is not installed
     │   ├── PluginImportError        importing the plugin's module raised
@@ -78,6 +80,7 @@ __all__ = [
     "SchemaChanged",
     "ServerError",
     "Unavailable",
+    "UnsupportedInput",
 ]
 
 
@@ -87,6 +90,17 @@ class PlaitError(Exception):
 
 class ConfigError(PlaitError):
     """The configuration is invalid. The message names the source, the key and what is allowed."""
+
+
+class UnsupportedInput(ConfigError):
+    """A model cannot take a part of its input (an image for a text-only model, audio on an
+    API without audio, a URL the API needs as bytes); raised before any request is sent.
+    ``model`` names the model and ``part`` the part's type (``image``, ``document``, ...)."""
+
+    def __init__(self, message: str, *, model: str | None = None, part: str | None = None):
+        super().__init__(message)
+        self.model = model
+        self.part = part
 
 
 class ModelNotConfigured(PlaitError):

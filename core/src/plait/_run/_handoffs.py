@@ -146,6 +146,7 @@ def _resolve(st: RunState, agent: Any) -> None:
         settings = settings.merge(own)
     if opts.get("model") is not None:
         st.model = _model(spec, st.kernel)
+        st.media_seen = 0  # media are checked again against this model (``_media.prepare``)
     if opts.get("guardrails"):
         added = _guardrails(st.spec._replace(guardrails=opts["guardrails"]), st.kernel)
         for stage, guards in added.items():

@@ -9,7 +9,7 @@ from the environment when the model is made, never stored in configuration.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Literal
 
@@ -31,6 +31,9 @@ class Options:
     body field for ``ModelSettings.max_tokens``. ``stream_usage``: ask for usage in
     streams (``stream_options``). ``store`` / ``reasoning`` go to the Responses API.
     ``transport``, ``timeout`` and ``limits`` reach ``httpx.AsyncClient`` unchanged.
+    ``input_modalities`` declares what the model takes (``["text", "image"]``; plait
+    refuses other parts before any request); unset, OpenAI's own models are known by
+    family and another host's are not checked.
     """
 
     api: Literal["chat", "responses"] = "chat"
@@ -46,8 +49,10 @@ class Options:
     transport: Any = field(default=None, repr=False)
     timeout: Any = None
     limits: Any = None
+    input_modalities: Sequence[str] | None = None
 
 
+_MODALITIES = ("text", "image", "document", "audio")
 _ALLOWED = frozenset(f.name for f in fields(Options)) | {"api_key_env"}
 
 
@@ -66,6 +71,11 @@ def _check(options: Mapping[str, Any], where: str) -> None:
             raise ConfigError(
                 f"{where}: option {key}={options[key]!r}; allowed: {', '.join(allowed)}"
             )
+    given = options.get("input_modalities")
+    if given is not None and (isinstance(given, str) or not set(given) <= set(_MODALITIES)):
+        raise ConfigError(
+            f"{where}: option input_modalities={given!r}; a list of: {', '.join(_MODALITIES)}"
+        )
 
 
 def resolve_options(
