@@ -28,6 +28,7 @@ EXPECTED = {
     "mcp_tools.py": "Oslo tomorrow: 21.5°C (70.7°F), cloudy.",
     "approval_app.py": "decided -> 200 success: sent 50 to eve; Tool 'transfer' was not approved",
     "conversation_state.py": "request 2: previous=resp_1 input=['function_call_output']",
+    "inputs.py": "refused: image for test:text-only; requests sent: 0",
 }
 
 
@@ -64,6 +65,7 @@ def test_every_run_example_is_tested() -> None:
                 "mcp_tools",
                 "approval_app",
                 "conversation_state",
+                "inputs",
             )
         )
     }

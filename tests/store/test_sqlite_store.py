@@ -39,7 +39,8 @@ async def test_open_touches_nothing_until_first_use(tmp_path: Path) -> None:
     await conn.get_or_create_thread("t")
     await conn.aclose()
     assert _query(path, "PRAGMA journal_mode") == [("wal",)]
-    assert _query(path, "SELECT version FROM plait_schema_version") == [(SCHEMA_VERSION,)]
+    versions = _query(path, "SELECT version FROM plait_schema_version ORDER BY version")
+    assert versions == [(v,) for v in range(1, SCHEMA_VERSION + 1)]
 
 
 async def test_memory_store_works_and_is_private() -> None:

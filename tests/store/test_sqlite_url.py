@@ -33,6 +33,8 @@ def test_default_file_follows_xdg(tmp_path: Path) -> None:
 def test_options() -> None:
     target = parse_sqlite_url("sqlite:///x.db?busy_timeout=2.5&synchronous=NORMAL")
     assert (target.busy_timeout, target.synchronous) == (2.5, "normal")
+    assert target.max_blob_bytes == 64 * 1024 * 1024
+    assert parse_sqlite_url("sqlite:///x.db?max_blob_bytes=1000").max_blob_bytes == 1000
 
 
 @pytest.mark.parametrize(
@@ -44,6 +46,8 @@ def test_options() -> None:
         ("sqlite:///x.db?busy_timeout=-1", "busy_timeout must be a number"),
         ("sqlite:///x.db?journal=off", "unknown option"),
         ("sqlite:///x.db?synchronous=off", "synchronous must be one of"),
+        ("sqlite:///x.db?max_blob_bytes=0", "max_blob_bytes must be a whole number"),
+        ("sqlite:///x.db?max_blob_bytes=big", "max_blob_bytes must be a whole number"),
     ],
 )
 def test_bad_urls_are_config_errors(url: str, message: str) -> None:

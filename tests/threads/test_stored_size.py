@@ -88,7 +88,9 @@ def test_the_cap_is_a_store_url_option() -> None:
     for bad in ("abc", "100", "-5", "1e6", ""):
         with pytest.raises(ConfigError, match="max_record_bytes must be a whole number"):
             parse_sqlite_url(f"sqlite:///x.db?max_record_bytes={bad}")
-    with pytest.raises(ConfigError, match="allowed: busy_timeout, max_record_bytes, synchronous"):
+    with pytest.raises(
+        ConfigError, match="allowed: busy_timeout, max_blob_bytes, max_record_bytes, synchronous"
+    ):
         parse_sqlite_url("sqlite:///x.db?max_message_bytes=5000")
 
 

@@ -75,6 +75,7 @@ if TYPE_CHECKING:  # what type checkers see; tests/test_public_api.py checks it 
     from ._errors import SchemaChanged as SchemaChanged
     from ._errors import ServerError as ServerError
     from ._errors import Unavailable as Unavailable
+    from ._errors import UnsupportedInput as UnsupportedInput
     from ._events import Event as Event
     from ._handoff import Handoff as Handoff
     from ._handoff import handoff as handoff
@@ -129,6 +130,7 @@ if TYPE_CHECKING:  # what type checkers see; tests/test_public_api.py checks it 
     from ._run._planning import PlanStep as PlanStep
     from ._settings import Limits as Limits
     from ._settings import ModelSettings as ModelSettings
+    from ._store._errors import BlobTooLarge as BlobTooLarge
     from ._store._errors import DuplicateRun as DuplicateRun
     from ._store._errors import RecordTooLarge as RecordTooLarge
     from ._store._errors import SchemaTooNew as SchemaTooNew
@@ -166,6 +168,7 @@ _EXPORTS: dict[str, str] = {
     "AttemptTimeout": "_errors",
     "Audio": "_parts",
     "AuthenticationFailed": "_errors",
+    "BlobTooLarge": "_store._errors",
     "Completion": "_contracts",
     "ConfigError": "_errors",
     "ConnectionFailed": "_errors",
@@ -264,6 +267,7 @@ _EXPORTS: dict[str, str] = {
     "ToolSpec": "_contracts",
     "Toolset": "_contracts",
     "Unavailable": "_errors",
+    "UnsupportedInput": "_errors",
     "Usage": "_messages",
     "UserMessage": "_messages",
     "Verdict": "_contracts",

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from ._contracts import Model
     from ._jobs import Job
     from ._kernel import Kernel
+    from ._parts import TaskInput
     from ._repeat import Repeater
     from ._run import Result, RunHandle, RunIterator, RunStream
     from ._team import Team
@@ -93,29 +94,29 @@ class Agent(Generic[T]):
         merged.setdefault("kernel", self.kernel)
         return output, merged
 
-    def run(self, task: str | None = None, **options: Any) -> Result[T]:
+    def run(self, task: TaskInput | None = None, **options: Any) -> Result[T]:
         """Like ``plait.run`` with this agent's options."""
         output, merged = self._options(options)
         result: Result[T] = _api.run(task, output=output, **merged)
         return result
 
-    async def arun(self, task: str | None = None, **options: Any) -> Result[T]:
+    async def arun(self, task: TaskInput | None = None, **options: Any) -> Result[T]:
         """Like ``plait.arun`` with this agent's options."""
         output, merged = self._options(options)
         result: Result[T] = await _api.arun(task, output=output, **merged)
         return result
 
-    def stream(self, task: str | None = None, **options: Any) -> RunStream[T]:
+    def stream(self, task: TaskInput | None = None, **options: Any) -> RunStream[T]:
         """Like ``plait.stream`` with this agent's options."""
         output, merged = self._options(options)
         return _stream.stream(task, output=output, **merged)
 
-    def iter(self, task: str | None = None, **options: Any) -> RunIterator[T]:
+    def iter(self, task: TaskInput | None = None, **options: Any) -> RunIterator[T]:
         """Like ``plait.iter`` with this agent's options."""
         output, merged = self._options(options)
         return _api.iter(task, output=output, **merged)
 
-    def start(self, task: str | None = None, **options: Any) -> RunHandle[T]:
+    def start(self, task: TaskInput | None = None, **options: Any) -> RunHandle[T]:
         """Like ``plait.start`` with this agent's options."""
         output, merged = self._options(options)
         return _handle.start(task, output=output, **merged)

@@ -105,7 +105,15 @@ class Model(Protocol):
       ``current_deadline()`` and stops a stream itself; otherwise the kernel guards every
       stream event with a cancel scope;
     * ``loads_on_first_request: bool = False`` — ``True`` when the first request loads the
-      model into this process (a local runtime), so a front end can say "loading" first.
+      model into this process (a local runtime), so a front end can say "loading" first;
+    * ``input_modalities: frozenset[str] | None = None`` — what the model takes besides
+      text: a set of ``"text"``, ``"image"``, ``"document"``, ``"audio"``; the kernel
+      refuses a part outside it before any request (``UnsupportedInput``). ``None``:
+      unknown, every part is sent and the server decides;
+    * ``url_inputs: frozenset[str] | None = None`` — the part types the model takes as a
+      URL (the provider fetches it); a URL part of another type needs its bytes, which the
+      kernel fetches only when the run allows it (``fetch_urls=True``). ``None``: every
+      type it takes.
     """
 
     name: str
@@ -172,6 +180,8 @@ OPTIONAL_ATTRIBUTES: Mapping[str, Any] = MappingProxyType(
         "provider": None,  # Model: str | None
         "enforces_deadline": False,  # Model: bool
         "loads_on_first_request": False,  # Model: bool
+        "input_modalities": None,  # Model: frozenset[str] | None (None: unknown, any)
+        "url_inputs": None,  # Model: frozenset[str] | None (None: any it takes)
     }
 )
 """The optional attributes of the contracts the kernel reads, with their defaults."""

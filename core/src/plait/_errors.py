@@ -6,8 +6,10 @@ JSON, a plugin's import) are *mapped* into this tree with ``raise Mapped(...) fr
     PlaitError
     ├── ConfigError                  bad configuration: names the file, key, what is allowed
     │   ├── SchemaChanged            resume refused: a tool's or the output's schema changed
-    │   └── ApprovalError            approvals= refused: the run is not paused, the call is
-    │                                not pending, or an Approval is for another call
+    │   ├── ApprovalError            approvals= refused: the run is not paused, the call is
+    │   │                            not pending, or an Approval is for another call
+    │   └── UnsupportedInput         the model cannot take a part of its input (an image,
+    │                                a document, audio, a URL): said before any request
     ├── PluginError                  a plugin failed to load or register (attributed)
     │   ├── PluginNotFound           a required or allow-listed plugin is not installed
     │   ├── PluginImportError        importing the plugin's module raised
@@ -81,6 +83,7 @@ __all__ = [
     "SchemaChanged",
     "ServerError",
     "Unavailable",
+    "UnsupportedInput",
 ]
 
 
@@ -100,6 +103,17 @@ class ApprovalError(ConfigError, ValueError):
     def __init__(self, message: str, *, run_id: str) -> None:
         super().__init__(message)
         self.run_id = run_id
+
+
+class UnsupportedInput(ConfigError):
+    """A model cannot take a part of its input (an image for a text-only model, audio on an
+    API without audio, a URL the API needs as bytes); raised before any request is sent.
+    ``model`` names the model and ``part`` the part's type (``image``, ``document``, ...)."""
+
+    def __init__(self, message: str, *, model: str | None = None, part: str | None = None):
+        super().__init__(message)
+        self.model = model
+        self.part = part
 
 
 class ModelNotConfigured(PlaitError):

@@ -13,6 +13,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ._parts import Part, text_of
+
 __all__ = [
     "AssistantMessage",
     "FinishReason",
@@ -78,10 +80,19 @@ class SystemMessage(_Base):
 
 
 class UserMessage(_Base):
-    """What the user said (the task, or a later turn of a conversation)."""
+    """What the user said (the task, or a later turn of a conversation).
+
+    ``content`` is a string, or a list of parts (``plait.Text``, ``Image``, ``Document``,
+    ``Audio``) when the user sent more than text; ``text`` reads either as text.
+    """
 
     role: Literal["user"] = "user"
-    content: str
+    content: str | list[Part]
+
+    @property
+    def text(self) -> str:
+        """The content as text: media parts as short markers, never their bytes."""
+        return text_of(self.content)
 
 
 class AssistantMessage(_Base):
@@ -100,6 +111,8 @@ class ToolResultMessage(_Base):
 
     ``untrusted`` marks tool output as data, not instructions (prompt-injection defence);
     providers render it as the tool's answer, never as a system or user message.
+    ``parts`` holds the media (images, documents, audio) a tool returned besides its text
+    in ``content``; each provider sends them the way its API allows (docs/inputs.md).
     """
 
     role: Literal["tool"] = "tool"
@@ -108,6 +121,7 @@ class ToolResultMessage(_Base):
     content: str
     is_error: bool = False
     untrusted: bool = True
+    parts: list[Part] = Field(default_factory=list)
 
 
 Message = Annotated[

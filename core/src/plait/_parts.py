@@ -10,14 +10,27 @@ bytes as base64.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import mimetypes
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Literal, Self
+from typing import Annotated, Any, ClassVar, Literal, Self, TypeAlias
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, model_validator
 
-__all__ = ["Audio", "Document", "Image", "Part", "Text", "sniff_media_type"]
+__all__ = [
+    "Audio",
+    "Document",
+    "Image",
+    "Part",
+    "TaskInput",
+    "Text",
+    "media_summary",
+    "sniff_media_type",
+    "task_content",
+    "text_of",
+]
 
 _SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"\x89PNG\r\n\x1a\n", "image/png"),
@@ -42,6 +55,11 @@ def sniff_media_type(data: bytes) -> str | None:
     if data[:4] == b"RIFF" and data[8:12] == b"WAVE":
         return "audio/wav"
     return None
+
+
+class _Size(int):
+    def __repr__(self) -> str:
+        return f"<{int(self)} bytes>"
 
 
 class _Part(BaseModel):
@@ -74,6 +92,12 @@ class _Media(_Part):
     """``sha256:<hex>`` of bytes kept apart from the message (in a store's blob table)."""
     media_type: str | None = None
     name: str | None = None
+
+    @field_serializer("data", when_used="json")
+    def _base64(self, data: bytes | None) -> str | None:
+        # standard base64 (pydantic's own is URL-safe): what APIs and other readers expect;
+        # validation takes either alphabet
+        return None if data is None else base64.b64encode(data).decode("ascii")
 
     @model_validator(mode="after")
     def _check(self) -> Self:
@@ -120,6 +144,13 @@ class _Media(_Part):
             raise ValueError(f"not a URL: {url!r} (for a local file use from_path)")
         return cls(url=url, media_type=media_type or mimetypes.guess_type(url)[0], **fields)
 
+    def __repr_args__(self) -> Any:
+        for name, value in super().__repr_args__():
+            if name == "data" and value is not None:
+                yield name, _Size(len(value))  # never megabytes of bytes in a repr or log
+            elif value is not None:
+                yield name, value
+
     def digest(self) -> str:
         """``sha256:<hex>`` of the bytes (the key a store keeps them under)."""
         if self.data is None:
@@ -154,3 +185,80 @@ class Audio(_Media):
 
 Part = Annotated[Text | Image | Document | Audio, Field(discriminator="type")]
 """One part of a message; discriminated by ``type``."""
+
+TaskInput: TypeAlias = "str | Sequence[str | Text | Image | Document | Audio]"
+"""What a run takes as its task: a string, or a list of parts (a ``str`` item is text)."""
+
+
+def _part(item: Any) -> Text | Image | Document | Audio:
+    if isinstance(item, str):
+        return Text(item)
+    if isinstance(item, Text | Image | Document | Audio):
+        return item
+    raise TypeError(
+        f"a task part must be a str, plait.Text, plait.Image, plait.Document or plait.Audio; "
+        f"got {type(item).__name__} (read a file with plait.Image.from_path(...))"
+    )
+
+
+def task_content(
+    task: Any, attachments: Sequence[Any] | None = None
+) -> str | list[Text | Image | Document | Audio] | None:
+    """A task as a message's content: a ``str`` stays a ``str``; a list (with
+    ``attachments`` appended after it) becomes a list of parts; anything else is a
+    ``TypeError`` that says what is accepted."""
+    if attachments is not None and (
+        isinstance(attachments, str | bytes) or not isinstance(attachments, Sequence)
+    ):
+        raise TypeError(
+            "attachments= takes a list of parts (plait.Image, plait.Document, plait.Audio, "
+            f"plait.Text), not {type(attachments).__name__}"
+        )
+    if task is None:
+        if attachments:
+            raise ValueError("attachments= needs a task to attach them to")
+        return None
+    if isinstance(task, str):
+        items: list[Any] = [task]
+    elif isinstance(task, Text | Image | Document | Audio):
+        items = [task]
+    elif isinstance(task, Sequence) and not isinstance(task, bytes | bytearray):
+        items = list(task)
+    else:
+        raise TypeError(
+            "a task is a str or a list of parts (str, plait.Text, plait.Image, "
+            f"plait.Document, plait.Audio); got {type(task).__name__}"
+        )
+    parts = [_part(item) for item in (*items, *(attachments or ()))]
+    if not parts:
+        raise ValueError("the task is an empty list: give it at least one part")
+    return parts
+
+
+def text_of(content: str | Sequence[Any]) -> str:
+    """The readable text of a message's content: a string as is; of a list of parts, the
+    text parts joined by a blank line, each media part as a short ``[image image/png,
+    1234 bytes]`` marker (never its bytes)."""
+    if isinstance(content, str):
+        return content
+    out: list[str] = []
+    for part in content:
+        if isinstance(part, Text):
+            out.append(part.text)
+        else:
+            s = media_summary(part)
+            size = f", {s['bytes']} bytes" if s.get("bytes") is not None else ""
+            url = getattr(part, "url", None)
+            where = f" {url}" if url else ""
+            out.append(f"[{s['type']} {s['media_type'] or 'unknown type'}{size}{where}]")
+    return "\n\n".join(out)
+
+
+def media_summary(part: Any) -> dict[str, Any]:
+    """``{type, media_type, bytes}`` of a media part: what events and logs show of it."""
+    data = getattr(part, "data", None)
+    return {
+        "type": part.type,
+        "media_type": getattr(part, "media_type", None),
+        "bytes": len(data) if data is not None else None,
+    }

@@ -42,6 +42,7 @@ if TYPE_CHECKING:  # what type checkers see; tests/test_public_api.py checks it 
     from ._errors import ResponseTooLarge as ResponseTooLarge
     from ._errors import ServerError as ServerError
     from ._errors import Unavailable as Unavailable
+    from ._errors import UnsupportedInput as UnsupportedInput
     from ._http import DEFAULT_LIMITS as DEFAULT_LIMITS
     from ._http import DEFAULT_TIMEOUT as DEFAULT_TIMEOUT
     from ._http import ClientPool as ClientPool
@@ -120,6 +121,7 @@ _EXPORTS: dict[str, str] = {
     "ToolResultMessage": "_messages",
     "ToolSpec": "_contracts",
     "Unavailable": "_errors",
+    "UnsupportedInput": "_errors",
     "Usage": "_messages",
     "UserMessage": "_messages",
     "aiter_sse": "_http",

@@ -2,9 +2,10 @@
 
 A store plugin registers a ``Store`` (``plait_register_stores``) whose ``connect()``
 returns a ``StoreConnection``. SQL backends build one from ``SqlEngine`` with their
-``Dialect`` and run ``migrate`` with ``schema_v1``; ``NewStep`` is a step to record,
-``StepRecord`` a recorded one, ``StoredRun`` a run with its steps. ``SQLiteStore`` is the
-built-in store, a reference implementation. See docs/threads.md.
+``Dialect`` and run ``migrate`` with ``schema_v1`` and ``schema_v2`` (media blobs);
+``NewStep`` is a step to record, ``StepRecord`` a recorded one, ``StoredRun`` a run with
+its steps. ``SQLiteStore`` is the built-in store, a reference implementation. See
+docs/threads.md.
 
 Names are loaded on first use.
 """
@@ -19,10 +20,12 @@ if TYPE_CHECKING:  # what type checkers see; tests/test_public_api.py checks it 
     from ._config import PlaitConfig as PlaitConfig
     from ._contracts import Store as Store
     from ._markers import hookimpl as hookimpl
+    from ._store import DEFAULT_MAX_BLOB_BYTES as DEFAULT_MAX_BLOB_BYTES
     from ._store import DEFAULT_MAX_RECORD_BYTES as DEFAULT_MAX_RECORD_BYTES
     from ._store import DEFAULT_STORE_URL as DEFAULT_STORE_URL
     from ._store import PAYLOAD_VERSION as PAYLOAD_VERSION
     from ._store import SCHEMA_VERSION as SCHEMA_VERSION
+    from ._store import BlobTooLarge as BlobTooLarge
     from ._store import Dialect as Dialect
     from ._store import DuplicateRun as DuplicateRun
     from ._store import NewStep as NewStep
@@ -49,10 +52,13 @@ if TYPE_CHECKING:  # what type checkers see; tests/test_public_api.py checks it 
     from ._store import migrate as migrate
     from ._store import open_store as open_store
     from ._store import schema_v1 as schema_v1
+    from ._store import schema_v2 as schema_v2
     from ._store._sqlite import SQLiteStore as SQLiteStore
 
 # The one list of this door's names: name -> private module under plait that defines it.
 _EXPORTS: dict[str, str] = {
+    "BlobTooLarge": "_store",
+    "DEFAULT_MAX_BLOB_BYTES": "_store",
     "DEFAULT_MAX_RECORD_BYTES": "_store",
     "DEFAULT_STORE_URL": "_store",
     "Dialect": "_store",
@@ -87,6 +93,7 @@ _EXPORTS: dict[str, str] = {
     "migrate": "_store",
     "open_store": "_store",
     "schema_v1": "_store",
+    "schema_v2": "_store",
 }
 
 __all__ = sorted(_EXPORTS)

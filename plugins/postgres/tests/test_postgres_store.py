@@ -51,6 +51,7 @@ def test_password_never_appears_in_the_url_or_errors() -> None:
     [
         ("mysql://h/db", "not a PostgreSQL store URL"),
         ("postgresql://h/db?busy_timeout=never", "busy_timeout must be seconds"),
+        ("postgresql://h/db?max_blob_bytes=0", "max_blob_bytes must be a whole number"),
     ],
 )
 def test_bad_urls(url: str, message: str) -> None:
@@ -135,3 +136,28 @@ async def test_lost_server_connection_fails_one_call_then_reconnects(pg_url: str
         with pytest.raises(StoreError):
             await conn.append_step("r", NewStep(kind="check"))
         assert (await conn.append_step("r", NewStep(kind="check"))).seq == 1
+
+
+async def test_a_v1_database_migrates_forward_and_keeps_media_in_bytea(pg_url: str) -> None:
+    from plait import Image, Text, UserMessage
+    from plait.store import schema_v1
+
+    with psycopg.connect(pg_url, autocommit=True) as db:  # as plait wrote it before blobs
+        for statement in schema_v1(real="DOUBLE PRECISION"):
+            db.execute(statement)
+        db.execute("CREATE TABLE plait_schema_version (version INTEGER PRIMARY KEY, "
+                   "applied_at DOUBLE PRECISION NOT NULL)")  # fmt: skip
+        db.execute("INSERT INTO plait_schema_version VALUES (1, 0)")
+        db.execute("INSERT INTO plait_threads VALUES ('old', 1, '{}', 0, 0)")
+        old = UserMessage(content="from before").model_dump_json()
+        db.execute("INSERT INTO plait_messages VALUES ('old', 1, NULL, 1, %s)", (old,))
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
+    look = UserMessage(content=[Text("and now"), Image.from_bytes(png)])
+    async with PostgresStore().open(pg_url) as conn:
+        await conn.append_messages("old", [look], expected_head=1)
+        history = await conn.load_messages("old")
+    assert history.messages == [UserMessage(content="from before"), look]
+    with psycopg.connect(pg_url) as db:
+        versions = db.execute("SELECT version FROM plait_schema_version ORDER BY 1").fetchall()
+        assert versions == [(1,), (2,)]
+        assert db.execute("SELECT data FROM plait_blobs").fetchall() == [(png,)]

@@ -67,7 +67,9 @@ def describe(message: Message) -> str:
         flag = " (error)" if message.is_error else ""
         body = f"{message.name} [{message.tool_call_id}]{flag}: {message.content}"
     else:
-        body = str(getattr(message, "content", ""))
+        from .._parts import text_of  # parts: their text, media as short markers
+
+        body = text_of(getattr(message, "content", ""))
     body = body.replace("\n", " ")
     return f"{message.role:>9}: {body[:200]}{'...' if len(body) > 200 else ''}"
 

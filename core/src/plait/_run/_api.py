@@ -15,6 +15,7 @@ from typing import Any, Generic, TypeVar, Unpack, overload
 
 import anyio
 
+from .._parts import TaskInput
 from ._finish import raise_for_outcome, repair, step_end
 from ._loop import Runner
 from ._options import RunOptions, run_spec
@@ -42,22 +43,22 @@ def loop_running() -> bool:
     return False
 
 
-def runner(task: str | None, output: Any, options: dict[str, Any]) -> Runner:
+def runner(task: TaskInput | None, output: Any, options: dict[str, Any]) -> Runner:
     """A ``Runner`` for checked options."""
     return Runner(run_spec(task, output, options))
 
 
 @overload
 async def arun(
-    task: str | None = ..., *, output: type[T], **options: Unpack[RunOptions]
+    task: TaskInput | None = ..., *, output: type[T], **options: Unpack[RunOptions]
 ) -> Result[T]: ...
 @overload
-async def arun(task: str | None = ..., **options: Unpack[RunOptions]) -> Result[str]: ...
+async def arun(task: TaskInput | None = ..., **options: Unpack[RunOptions]) -> Result[str]: ...
 @overload
 async def arun(
-    task: str | None = ..., *, output: Any, **options: Unpack[RunOptions]
+    task: TaskInput | None = ..., *, output: Any, **options: Unpack[RunOptions]
 ) -> Result[Any]: ...
-async def arun(task: str | None = None, *, output: Any = str, **options: Any) -> Result[Any]:
+async def arun(task: TaskInput | None = None, *, output: Any = str, **options: Any) -> Result[Any]:
     """Run ``task`` to the end and return its ``Result`` (see ``docs/run.md``)."""
     # Runner.drive, written out: one coroutine frame fewer held per run in flight
     r = runner(task, output, options)
@@ -71,12 +72,16 @@ async def arun(task: str | None = None, *, output: Any = str, **options: Any) ->
 
 
 @overload
-def run(task: str | None = ..., *, output: type[T], **options: Unpack[RunOptions]) -> Result[T]: ...
+def run(
+    task: TaskInput | None = ..., *, output: type[T], **options: Unpack[RunOptions]
+) -> Result[T]: ...
 @overload
-def run(task: str | None = ..., **options: Unpack[RunOptions]) -> Result[str]: ...
+def run(task: TaskInput | None = ..., **options: Unpack[RunOptions]) -> Result[str]: ...
 @overload
-def run(task: str | None = ..., *, output: Any, **options: Unpack[RunOptions]) -> Result[Any]: ...
-def run(task: str | None = None, *, output: Any = str, **options: Any) -> Result[Any]:
+def run(
+    task: TaskInput | None = ..., *, output: Any, **options: Unpack[RunOptions]
+) -> Result[Any]: ...
+def run(task: TaskInput | None = None, *, output: Any = str, **options: Any) -> Result[Any]:
     """Run ``task`` synchronously; works inside a running event loop too (worker thread)."""
     return run_blocking(functools.partial(arun, task, output=output, **options))
 
@@ -149,15 +154,15 @@ class RunIterator(Generic[T]):
 
 @overload
 def iter(
-    task: str | None = ..., *, output: type[T], **options: Unpack[RunOptions]
+    task: TaskInput | None = ..., *, output: type[T], **options: Unpack[RunOptions]
 ) -> RunIterator[T]: ...
 @overload
-def iter(task: str | None = ..., **options: Unpack[RunOptions]) -> RunIterator[str]: ...
+def iter(task: TaskInput | None = ..., **options: Unpack[RunOptions]) -> RunIterator[str]: ...
 @overload
 def iter(
-    task: str | None = ..., *, output: Any, **options: Unpack[RunOptions]
+    task: TaskInput | None = ..., *, output: Any, **options: Unpack[RunOptions]
 ) -> RunIterator[Any]: ...
-def iter(task: str | None = None, *, output: Any = str, **options: Any) -> RunIterator[Any]:
+def iter(task: TaskInput | None = None, *, output: Any = str, **options: Any) -> RunIterator[Any]:
     """Run ``task`` one step (start, model turn, tool batch, check, end) at a time."""
     return RunIterator(runner(task, output, options))
 

@@ -16,6 +16,7 @@ import anyio
 import anyio.to_thread
 
 from .._events import Event
+from .._parts import TaskInput
 from ._api import runner
 from ._loop import Runner
 from ._options import RunOptions
@@ -167,15 +168,15 @@ class RunHandle(Generic[T]):
 
 @overload
 def start(
-    task: str | None = ..., *, output: type[T], **options: Unpack[RunOptions]
+    task: TaskInput | None = ..., *, output: type[T], **options: Unpack[RunOptions]
 ) -> RunHandle[T]: ...
 @overload
-def start(task: str | None = ..., **options: Unpack[RunOptions]) -> RunHandle[str]: ...
+def start(task: TaskInput | None = ..., **options: Unpack[RunOptions]) -> RunHandle[str]: ...
 @overload
 def start(
-    task: str | None = ..., *, output: Any, **options: Unpack[RunOptions]
+    task: TaskInput | None = ..., *, output: Any, **options: Unpack[RunOptions]
 ) -> RunHandle[Any]: ...
-def start(task: str | None = None, *, output: Any = str, **options: Any) -> RunHandle[Any]:
+def start(task: TaskInput | None = None, *, output: Any = str, **options: Any) -> RunHandle[Any]:
     """Start ``task`` in the background and return its ``RunHandle`` at once."""
     handle: RunHandle[Any] = RunHandle(runner(task, output, options))
     handle._launch()

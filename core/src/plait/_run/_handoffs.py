@@ -151,6 +151,7 @@ def _resolve(st: RunState, agent: Any) -> None:
             from ._persist import carry_server_state
 
             settings = carry_server_state(settings, old, st.model)
+        st.media_seen = 0  # media are checked again against this model (``_media.prepare``)
     if opts.get("guardrails"):
         added = _guardrails(st.spec._replace(guardrails=opts["guardrails"]), st.kernel)
         for stage, guards in added.items():

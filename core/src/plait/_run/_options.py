@@ -76,6 +76,8 @@ class RunOptions(TypedDict, total=False):
     max_steps: int | None  # end the run after N steps (limit:steps)
     previous_response_id: str | None  # continue from the provider's copy (server state)
     conversation: str | None  # a conversation the provider keeps (server state)
+    attachments: Sequence[Any]  # parts appended after the task's text (docs/inputs.md)
+    fetch_urls: bool  # plait may download a URL part a model needs as bytes
 
 
 OPTION_NAMES = frozenset(RunOptions.__annotations__) | {"output"}
@@ -89,7 +91,7 @@ class RunSpec(NamedTuple):
     defaults; ``None`` means "not given" (so a resumed run can tell what was passed).
     """
 
-    task: str | None
+    task: str | list[Any] | None  # a str, or a list of parts (``plait._parts.task_content``)
     output: Any = str
     tools: Sequence[Any] | None = None
     model: Model | str | None = None
@@ -125,6 +127,8 @@ class RunSpec(NamedTuple):
     max_steps: int | None = None
     previous_response_id: str | None = None
     conversation: str | None = None
+    attachments: Sequence[Any] | None = None  # folded into ``task`` by ``run_spec``
+    fetch_urls: bool | None = None  # None: not given (False)
 
     @property
     def durable(self) -> bool:
@@ -132,12 +136,20 @@ class RunSpec(NamedTuple):
         return bool(self.thread or self.store or self.resume)
 
 
-def run_spec(task: str | None, output: Any, options: dict[str, Any]) -> RunSpec:
-    """Check ``options`` and freeze them with the task and output type."""
+def run_spec(task: Any, output: Any, options: dict[str, Any]) -> RunSpec:
+    """Check ``options`` and freeze them with the task and output type.
+
+    A task that is not a ``str`` (a list of parts), or ``attachments=``, becomes a list of
+    parts here, once; a ``str`` task is kept as it is (one type check).
+    """
     if not OPTION_NAMES.issuperset(options):
         unknown = sorted(set(options) - OPTION_NAMES)
         raise TypeError(f"unknown run option(s): {', '.join(unknown)}")
     spec = RunSpec(task, output, **options)
+    if (task is not None and task.__class__ is not str) or spec.attachments is not None:
+        from .._parts import task_content  # only runs with parts pay for it
+
+        spec = spec._replace(task=task_content(task, spec.attachments), attachments=None)
     if spec.plan is not None or spec.planning_interval is not None or spec.max_steps is not None:
         from ._planning import check_options  # only planning runs import it
 

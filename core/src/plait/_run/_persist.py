@@ -11,9 +11,11 @@ cancelled, Ctrl-C) records what it had — the messages not yet recorded, in a
 ``completion`` step with stop reason ``interrupted`` — and is marked ``cancelled``; such
 a run can be resumed. A step the store refuses as a whole — another run took the thread
 (``ThreadConflict``), or a record over the store's ``max_record_bytes``
-(``RecordTooLarge``) — writes nothing: the run is marked ``failed`` in the store with
-that error (every step before stays) and the error reaches the caller. See
-``docs/threads.md``.
+(``RecordTooLarge``; or a media part over ``max_blob_bytes``: ``BlobTooLarge``, a
+subclass) — writes nothing: the run is marked ``failed`` in the store with
+that error (every step before stays) and the error reaches the caller. Media parts in
+the messages are written whole here; the store keeps their bytes apart, once (blobs).
+See ``docs/threads.md``.
 """
 
 from __future__ import annotations

@@ -140,6 +140,8 @@ class RunState:
     active: Any = None  # ``_handoffs.Active`` once a handoff was taken
     planning: Any = None  # a ``_planning.Planning`` when plan= or max_steps= is given
     approvals: Any = None  # a ``_pause.Pause``: decisions given at resume, calls pending
+    media: bool = False  # the messages hold media parts: ``_media.prepare`` before turns
+    media_seen: int = 0  # messages ``_media.prepare`` has seen
 
     def context(self, tool_call_id: str | None = None, retry: int = 0) -> Context[Any]:
         """A fresh ``Context`` for one call of a tool, verifier or guardrail."""
@@ -266,7 +268,7 @@ def _adapt_checks(items: Sequence[Any], kind: str, kernel: Kernel | None) -> lis
 
 
 def _messages(
-    task: str | None, instructions: str | None, history: list[Message]
+    task: str | list[Any] | None, instructions: str | None, history: list[Message]
 ) -> tuple[list[Message], int]:
     if instructions and history and isinstance(history[0], SystemMessage):
         history = history[1:]  # the run's instructions replace the stored ones
@@ -363,6 +365,11 @@ def setup(spec: RunSpec, kernel: Kernel | None) -> RunState:
     messages, new_from = _messages(
         spec.task, spec.instructions, load_history(spec.message_history or ())
     )
+    task, media = spec.task, False
+    if (task.__class__ is not str and task is not None) or spec.message_history:
+        from ._media import checked_task  # only runs with parts or a history pay for it
+
+        task, media = checked_task(spec, model, messages)
     settings = spec.settings or DEFAULT_SETTINGS
     limits = effective_limits(spec)
     if kernel is not None and (spec.redact is None or spec.redact is True):
@@ -381,7 +388,7 @@ def setup(spec: RunSpec, kernel: Kernel | None) -> RunState:
         spec=spec,
         run_id=run_id,
         parent_run_id=spec.parent_run_id,
-        task=spec.task,
+        task=task,
         model=model,
         plan=plan,
         completion_mode=mode,
@@ -398,4 +405,5 @@ def setup(spec: RunSpec, kernel: Kernel | None) -> RunState:
         kernel=kernel,
         handoffs=handoffs,
         mesh=tuple(spec.agents or ()),
+        media=media,
     )

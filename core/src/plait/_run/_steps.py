@@ -39,16 +39,16 @@ __all__ = ["step_answer", "step_model", "step_start", "step_tools"]
 
 async def step_start(st: RunState) -> tuple[Phase, Step]:
     """Announce the run; input guardrails that may not run in parallel run now."""
-    st.emitter.emit(
-        "run.start",
-        {
-            "model": getattr(st.model, "name", None),
-            "tools": list(st.tools),
-            "output": getattr(st.plan.output, "__name__", str(st.plan.output)),
-            "completion": st.completion_mode,
-            "provenance": st.provenance,
-        },
-    )
+    data = {
+        "model": getattr(st.model, "name", None),
+        "tools": list(st.tools),
+        "output": getattr(st.plan.output, "__name__", str(st.plan.output)),
+        "completion": st.completion_mode,
+        "provenance": st.provenance,
+    }
+    if st.media:  # what media the run was given, never their bytes
+        data["inputs"] = _inputs(st)
+    st.emitter.emit("run.start", data)
     if st.spec.plan or st.spec.max_steps is not None:  # planning mode (``_planning``)
         from ._planning import start
 
@@ -59,6 +59,14 @@ async def step_start(st: RunState) -> tuple[Phase, Step]:
     if st.status is not None:  # an input guardrail blocked
         return "end", Step("start", 0)
     return ("resume" if st.resuming is not None else "model"), Step("start", 0)
+
+
+def _inputs(st: RunState) -> list[dict[str, Any]]:
+    """What media the run was given: ``{type, media_type, bytes}`` each, never the bytes."""
+    from .._parts import media_summary
+    from ._media import media_parts
+
+    return [media_summary(p) for p in media_parts(st.messages)]
 
 
 async def _check_input(st: RunState) -> bool:
@@ -76,7 +84,14 @@ async def _check_input(st: RunState) -> bool:
     if value == st.task:
         return False
     st.task = value if isinstance(value, str) else str(value)
-    st.messages[st.new_from] = UserMessage(content=st.task)
+    content = getattr(st.messages[st.new_from], "content", "")
+    if isinstance(content, str):
+        st.messages[st.new_from] = UserMessage(content=st.task)
+    else:  # the text was rewritten; the media parts stay, after it
+        from .._parts import Text
+
+        kept = [p for p in content if not isinstance(p, Text)]
+        st.messages[st.new_from] = UserMessage(content=[Text(st.task), *kept])
     return True
 
 
@@ -165,6 +180,10 @@ async def step_model(st: RunState) -> tuple[Phase, Step]:
     if st.parent is not None:
         charge_turn(st)  # a sub-run's turns count against its parents' limits
     params = _final_params(st) if st.final_answer else _turn_params(st)
+    if st.media:  # URL parts the model needs as bytes are fetched first (fetch_urls=True)
+        from ._media import prepare
+
+        await prepare(st)
     try:
         if "input" in st.guardrails and not st.input_checked:
             response = await _ask_with_input_guard(st, params)

@@ -20,6 +20,7 @@ from anyio.abc import TaskGroup
 from pydantic import ValidationError
 
 from .._events import Event
+from .._parts import TaskInput
 from ._api import runner
 from ._loop import Runner
 from ._options import RunOptions
@@ -193,14 +194,14 @@ class SyncRunStream(PortalStream[RunStream[T]], Generic[T]):
 
 @overload
 def stream(
-    task: str | None = ..., *, output: type[T], **options: Unpack[RunOptions]
+    task: TaskInput | None = ..., *, output: type[T], **options: Unpack[RunOptions]
 ) -> RunStream[T]: ...
 @overload
-def stream(task: str | None = ..., **options: Unpack[RunOptions]) -> RunStream[str]: ...
+def stream(task: TaskInput | None = ..., **options: Unpack[RunOptions]) -> RunStream[str]: ...
 @overload
 def stream(
-    task: str | None = ..., *, output: Any, **options: Unpack[RunOptions]
+    task: TaskInput | None = ..., *, output: Any, **options: Unpack[RunOptions]
 ) -> RunStream[Any]: ...
-def stream(task: str | None = None, *, output: Any = str, **options: Any) -> RunStream[Any]:
+def stream(task: TaskInput | None = None, *, output: Any = str, **options: Any) -> RunStream[Any]:
     """Run ``task`` and stream its events (``async with`` or ``with``)."""
     return RunStream(runner(task, output, options))

@@ -26,11 +26,13 @@ from .._contracts import Decision
 from .._errors import Retry
 from .._json import decode_arguments
 from .._messages import Message, ToolCall, ToolResultMessage
+from .._parts import media_summary
 from .._settings import Limits
 from ._budget import charge_tool_call
 from ._checks import _apply as apply_decision
 from ._checks import run_guardrails
 from ._completion import format_validation_error
+from ._media import MEDIA_RESULTS, tool_output, with_media
 from ._state import RunState
 
 __all__ = ["run_tool_calls", "serialise"]
@@ -337,10 +339,14 @@ class _Batch:
         charge_tool_call(st)  # counted when it starts: a sub-run inside it sees the call
         info = await call_plugin("tool", c.name, lambda: t.call(args, ctx), seconds=timeout)
         content: str | None = None
+        media: list[Any] | None = None
         redact = st.redact
         if info.error is None:
+            value = info.value
+            if value.__class__ in MEDIA_RESULTS and (split := tool_output(value)) is not None:
+                value, media = split  # images, documents, audio: sent beside the text
             try:
-                content = _cap(serialise(info.value), st.limits.tool_output_chars)
+                content = _cap(serialise(value), st.limits.tool_output_chars)
             except TypeError as exc:
                 info.error = exc
             else:
@@ -352,7 +358,8 @@ class _Batch:
         elif "tool_result" in st.guardrails and content is not None:
             content = await self.check_result(i, content)
         if content is not None and self.results[i] is None:
-            self.results[i] = ToolResultMessage(tool_call_id=c.id, name=c.name, content=content)
+            result = ToolResultMessage(tool_call_id=c.id, name=c.name, content=content)
+            self.results[i] = with_media(st, result, media) if media else result
         if rec is not None and (done := self.results[i]) is not None:
             await rec.tool_result(c, done, called=True)  # one transaction, with its message
         err = info.error
@@ -368,6 +375,7 @@ class _Batch:
                 # what the model was shown, cut short: events are for watching, not storage
                 "result": None if content is None else content[:RESULT_PREVIEW],
                 "duration": perf_counter() - start,
+                **({"parts": [media_summary(p) for p in media]} if media else {}),
             },
         )
 

@@ -11,6 +11,7 @@ from ._connection import SqlConnection
 from ._contract import StoreConnection
 from ._engine import Dialect, SqlEngine
 from ._errors import (
+    BlobTooLarge,
     DuplicateRun,
     RecordTooLarge,
     SchemaTooNew,
@@ -21,9 +22,10 @@ from ._errors import (
     StoreFull,
     ThreadConflict,
 )
-from ._migrations import SCHEMA_VERSION, migrate, schema_v1
+from ._migrations import SCHEMA_VERSION, migrate, schema_v1, schema_v2
 from ._open import DEFAULT_STORE_URL, open_store
 from ._records import (
+    DEFAULT_MAX_BLOB_BYTES,
     DEFAULT_MAX_RECORD_BYTES,
     PAYLOAD_VERSION,
     NewStep,
@@ -39,10 +41,12 @@ from ._records import (
 from ._url import default_sqlite_path
 
 __all__ = [
+    "DEFAULT_MAX_BLOB_BYTES",
     "DEFAULT_MAX_RECORD_BYTES",
     "DEFAULT_STORE_URL",
     "PAYLOAD_VERSION",
     "SCHEMA_VERSION",
+    "BlobTooLarge",
     "Dialect",
     "DuplicateRun",
     "NewStep",
@@ -69,4 +73,5 @@ __all__ = [
     "migrate",
     "open_store",
     "schema_v1",
+    "schema_v2",
 ]

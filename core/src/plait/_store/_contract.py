@@ -13,6 +13,12 @@ to. Its duties, whatever database sits behind it:
 * **Steps in order.** ``append_step`` numbers a run's steps 1, 2, 3... without gaps; a
   given ``seq`` that is already taken, or a second step of one kind under one
   idempotency key, raises ``StepConflict``.
+* **Media kept apart (optional).** A message or payload may hold media parts (JSON
+  objects of ``type`` image/document/audio with base64 ``data``). A store built on
+  ``SqlEngine`` keeps their bytes once, as content-addressed blobs, and gives them back
+  on every read; another store may keep them inline — either way a read returns the
+  bytes. A store that keeps blobs refuses a part over its ``max_blob_bytes``
+  (``BlobTooLarge``) and deletes a thread's blobs with it unless something else uses them.
 * **Mapped errors.** Driver errors become ``StoreError`` subclasses (busy, full,
   corrupted, schema too new); cancellation waits for the current statement to finish so
   no half-written state is left behind.

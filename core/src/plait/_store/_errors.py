@@ -11,6 +11,7 @@ to know which database sits behind a URL::
         ├── StoreBusy            a lock was not granted within the configured wait
         ├── StoreFull            the disk (or the file-size limit) is full; nothing was written
         ├── RecordTooLarge       a message, step or run record is over ``max_record_bytes``
+        │   └── BlobTooLarge     a media part (image, document, audio) is over ``max_blob_bytes``
         ├── StoreCorrupted       a stored row cannot be read back (names the row)
         └── SchemaTooNew         the store was written by a newer plait; upgrade plait
 """
@@ -22,6 +23,7 @@ from typing import Any
 from .._errors import PlaitError
 
 __all__ = [
+    "BlobTooLarge",
     "DuplicateRun",
     "RecordTooLarge",
     "SchemaTooNew",
@@ -91,6 +93,15 @@ class RecordTooLarge(StoreError):
 
     def __reduce__(self) -> Any:
         return (type(self), (str(self), self.size, self.limit))
+
+
+class BlobTooLarge(RecordTooLarge):
+    """A media part's bytes are larger than the store's ``max_blob_bytes``: nothing written.
+
+    ``size`` is the part's size in bytes, ``limit`` the store's cap. A subclass of
+    ``RecordTooLarge``: a run refused it ends ``failed`` the same way. Raise the cap in
+    the store URL, or pass the media by ``url=`` so the provider fetches it.
+    """
 
 
 class StoreCorrupted(StoreError):

@@ -4,6 +4,13 @@
 it inside a write transaction (so two processes opening a new store at once migrate it
 once): missing migrations are applied in order; a version newer than this code knows
 raises ``SchemaTooNew`` before anything is written.
+
+1. threads, messages, runs, steps (``schema_v1``)
+2. content-addressed media blobs and who references them (``schema_v2``)
+
+A dialect lists each version's statements in ``Dialect.migrations``; a dialect written
+before a version existed (its list is shorter) gets that version built from its fields,
+so a store built on ``SqlEngine`` keeps migrating forward.
 """
 
 from __future__ import annotations
@@ -11,12 +18,12 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from ._engine import SqlEngine
+from ._engine import Dialect, SqlEngine
 from ._errors import SchemaTooNew
 
-__all__ = ["SCHEMA_VERSION", "migrate", "schema_v1"]
+__all__ = ["SCHEMA_VERSION", "migrate", "schema_v1", "schema_v2"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 """The newest schema this code writes and reads."""
 
 
@@ -63,6 +70,33 @@ def schema_v1(*, real: str) -> Sequence[str]:
     )
 
 
+def schema_v2(*, binary: str) -> Sequence[str]:
+    """Media blobs: bytes stored once per ``sha256:<hex>`` key, and the owners (a thread,
+    or a run without one) whose records reference each; ``binary`` is the bytes type."""
+    return (
+        f"""CREATE TABLE plait_blobs (
+            key TEXT PRIMARY KEY,
+            media_type TEXT,
+            size BIGINT NOT NULL,
+            data {binary} NOT NULL,
+            created_at DOUBLE PRECISION NOT NULL)""",
+        """CREATE TABLE plait_blob_refs (
+            owner TEXT NOT NULL,
+            blob TEXT NOT NULL,
+            PRIMARY KEY (owner, blob))""",
+        "CREATE INDEX plait_blob_refs_blob ON plait_blob_refs (blob)",
+    )
+
+
+def _statements(dialect: Dialect, version: int) -> Sequence[str]:
+    """The statements of ``version``: the dialect's own, else built from its fields."""
+    if version <= len(dialect.migrations):
+        return dialect.migrations[version - 1]
+    if version == 2:
+        return schema_v2(binary=dialect.binary)
+    raise AssertionError(f"no statements for schema version {version}")  # pragma: no cover
+
+
 def migrate(engine: SqlEngine) -> int:
     """Bring the store up to ``SCHEMA_VERSION``; return how many migrations were applied."""
     dialect = engine.dialect
@@ -83,7 +117,7 @@ def migrate(engine: SqlEngine) -> int:
                 f"reads up to version {SCHEMA_VERSION}: upgrade plait (nothing was changed)"
             )
         for version in range(current + 1, SCHEMA_VERSION + 1):
-            for statement in dialect.migrations[version - 1]:
+            for statement in _statements(dialect, version):
                 engine.execute(statement)
             engine.execute(
                 "INSERT INTO plait_schema_version (version, applied_at) VALUES (?, ?)",

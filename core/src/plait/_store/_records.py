@@ -18,6 +18,7 @@ from .._messages import Message
 from ._errors import StoreCorrupted, StoreError
 
 __all__ = [
+    "DEFAULT_MAX_BLOB_BYTES",
     "DEFAULT_MAX_RECORD_BYTES",
     "MESSAGE_VERSION",
     "NewStep",
@@ -43,7 +44,11 @@ MESSAGE_VERSION = 1
 """Version of the message encoding (``plait._messages`` models as JSON)."""
 DEFAULT_MAX_RECORD_BYTES = 16 * 1024 * 1024
 """The largest JSON record a store writes by default (16 MiB): one message, one step's
-payload with its messages, one run's options (store URL option ``max_record_bytes``)."""
+payload with its messages, one run's options (store URL option ``max_record_bytes``);
+media bytes are not part of it: they are kept apart, as blobs."""
+DEFAULT_MAX_BLOB_BYTES = 64 * 1024 * 1024
+"""The largest media part (image, document, audio) a store keeps by default (64 MiB;
+store URL option ``max_blob_bytes``)."""
 
 StoredStepKind = Literal["model_response", "tool_started", "tool_result", "check", "completion"]
 STEP_KINDS: frozenset[str] = frozenset(StoredStepKind.__args__)  # type: ignore[attr-defined]
@@ -143,7 +148,10 @@ class StoredRun(_Record):
 
 
 class ThreadExport(_Record):
-    """A thread with its messages and runs, as one JSON document (``plait threads export``)."""
+    """A thread with its messages and runs, as one JSON document (``plait threads export``).
+
+    Self-contained: media parts hold their bytes inline (base64), not blob references.
+    """
 
     v: int = 1
     thread: ThreadRecord

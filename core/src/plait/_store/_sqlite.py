@@ -14,7 +14,7 @@ import time
 from ._connection import SqlConnection
 from ._engine import Dialect, SqlEngine
 from ._errors import StoreBusy, StoreCorrupted, StoreError, StoreFull
-from ._migrations import migrate, schema_v1
+from ._migrations import migrate, schema_v1, schema_v2
 from ._url import SQLiteTarget, parse_sqlite_url
 
 __all__ = ["SQLITE_DIALECT", "SQLiteStore"]
@@ -26,7 +26,7 @@ SQLITE_DIALECT = Dialect(
     begin_read="BEGIN",
     for_update="",  # BEGIN IMMEDIATE already holds the database's write lock
     integrity_errors=(sqlite3.IntegrityError,),
-    migrations=(schema_v1(real="REAL"),),
+    migrations=(schema_v1(real="REAL"), schema_v2(binary="BLOB")),
 )
 
 # sqlite3 error codes (https://sqlite.org/rescode.html), by their primary code.
@@ -66,7 +66,11 @@ def _connect(target: SQLiteTarget) -> SqlEngine:
         _enable_wal(conn, target.busy_timeout)
         conn.execute(f"PRAGMA synchronous = {target.synchronous.upper()}")
         engine = SqlEngine(
-            conn, SQLITE_DIALECT, target.label, max_record_bytes=target.max_record_bytes
+            conn,
+            SQLITE_DIALECT,
+            target.label,
+            max_record_bytes=target.max_record_bytes,
+            max_blob_bytes=target.max_blob_bytes,
         )
         migrate(engine)
     except BaseException:

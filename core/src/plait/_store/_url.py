@@ -10,7 +10,8 @@ Query options: ``busy_timeout`` (seconds a writer waits for the lock, default 30
 ``synchronous`` (``full``, the default: a recorded step survives a power cut; ``normal``:
 faster, survives a crashed or killed process but may lose the last steps on power loss)
 and ``max_record_bytes`` (the largest JSON record written: a message, a step's payload, a
-run's options; default 16 MiB, ``RecordTooLarge`` beyond).
+run's options; default 16 MiB, ``RecordTooLarge`` beyond) and ``max_blob_bytes`` (the
+largest media part kept, as a blob: default 64 MiB, ``BlobTooLarge`` beyond).
 """
 
 from __future__ import annotations
@@ -22,19 +23,20 @@ from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from .._errors import ConfigError
-from ._records import DEFAULT_MAX_RECORD_BYTES
+from ._records import DEFAULT_MAX_BLOB_BYTES, DEFAULT_MAX_RECORD_BYTES
 
 __all__ = [
     "DEFAULT_BUSY_TIMEOUT",
     "SQLiteTarget",
     "default_sqlite_path",
+    "parse_max_blob_bytes",
     "parse_max_record_bytes",
     "parse_sqlite_url",
 ]
 
 DEFAULT_BUSY_TIMEOUT = 30.0
 _SYNCHRONOUS = ("full", "normal", "extra")
-_OPTIONS = ("busy_timeout", "max_record_bytes", "synchronous")
+_OPTIONS = ("busy_timeout", "max_blob_bytes", "max_record_bytes", "synchronous")
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +47,7 @@ class SQLiteTarget:
     busy_timeout: float = DEFAULT_BUSY_TIMEOUT
     synchronous: str = "full"
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
+    max_blob_bytes: int = DEFAULT_MAX_BLOB_BYTES
 
     @property
     def label(self) -> str:
@@ -85,6 +88,7 @@ def parse_sqlite_url(url: str, environ: Mapping[str, str] | None = None) -> SQLi
         _busy_timeout(url, options),
         _synchronous(url, options),
         parse_max_record_bytes(url, options.get("max_record_bytes")),
+        parse_max_blob_bytes(url, options.get("max_blob_bytes")),
     )
 
 
@@ -96,6 +100,18 @@ def parse_max_record_bytes(url: str, raw: str | None) -> int:
     if value < 1024:
         raise ConfigError(
             f"{url!r}: max_record_bytes must be a whole number of bytes >= 1024, got {raw!r}"
+        )
+    return value
+
+
+def parse_max_blob_bytes(url: str, raw: str | None) -> int:
+    """The ``max_blob_bytes`` option (a whole number of bytes >= 1; ``None``: 64 MiB)."""
+    if raw is None:
+        return DEFAULT_MAX_BLOB_BYTES
+    value = int(raw) if raw.strip().isdecimal() else 0
+    if value < 1:
+        raise ConfigError(
+            f"{url!r}: max_blob_bytes must be a whole number of bytes >= 1, got {raw!r}"
         )
     return value
 

@@ -157,11 +157,25 @@ async def _stream(
 
 
 class _TestModel:
-    """Shared request/stream plumbing: subclasses produce the next ``Turn``."""
+    """Shared request/stream plumbing: subclasses produce the next ``Turn``.
 
-    def __init__(self, name: str, chunk_size: int | None) -> None:
+    ``input_modalities`` declares what the model takes (``{"text", "image"}``, ...; the
+    kernel refuses other parts before any request); ``None``, the default: anything.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        chunk_size: int | None,
+        input_modalities: Iterable[str] | None = None,
+        url_inputs: Iterable[str] | None = None,
+    ) -> None:
         self.name = name
         self.chunk_size = chunk_size
+        if input_modalities is not None:  # set only when given: the default is the contract's
+            self.input_modalities = frozenset(input_modalities)
+        if url_inputs is not None:
+            self.url_inputs = frozenset(url_inputs)
         self.requests: list[ScriptedRequest] = []
         self.closed = False
 
@@ -214,8 +228,10 @@ class ScriptedModel(_TestModel):
         *,
         chunk_size: int | None = None,
         name: str = "test:scripted",
+        input_modalities: Iterable[str] | None = None,
+        url_inputs: Iterable[str] | None = None,
     ) -> None:
-        super().__init__(name, chunk_size)
+        super().__init__(name, chunk_size, input_modalities, url_inputs)
         self.turns = [_as_turn(t) for t in turns]
 
     async def _next(
@@ -238,9 +254,15 @@ class FunctionModel(_TestModel):
     """Asks ``fn(messages, params)`` (sync or async) for each turn; it returns a ``TurnLike``."""
 
     def __init__(
-        self, fn: ModelFunction, *, chunk_size: int | None = None, name: str = "test:function"
+        self,
+        fn: ModelFunction,
+        *,
+        chunk_size: int | None = None,
+        name: str = "test:function",
+        input_modalities: Iterable[str] | None = None,
+        url_inputs: Iterable[str] | None = None,
     ) -> None:
-        super().__init__(name, chunk_size)
+        super().__init__(name, chunk_size, input_modalities, url_inputs)
         self.fn = fn
 
     async def _next(
@@ -250,10 +272,17 @@ class FunctionModel(_TestModel):
         return _as_turn(item)
 
 
+def _said(message: UserMessage | None) -> str:
+    if message is None:
+        return ""
+    content = message.content
+    return content if isinstance(content, str) else message.text
+
+
 def echo(messages: list[Message], params: RequestParams) -> TurnLike:
     """The ``test:echo`` model: answer with the last user message."""
     last = next((m for m in reversed(messages) if isinstance(m, UserMessage)), None)
-    return Turn(text=last.content if last is not None else "")
+    return Turn(text=_said(last))
 
 
 def slow_echo(delay: float) -> ModelFunction:
@@ -261,6 +290,6 @@ def slow_echo(delay: float) -> ModelFunction:
 
     def answer(messages: list[Message], params: RequestParams) -> TurnLike:
         last = next((m for m in reversed(messages) if isinstance(m, UserMessage)), None)
-        return Turn(text=last.content if last is not None else "", delay=delay)
+        return Turn(text=_said(last), delay=delay)
 
     return answer

@@ -12,7 +12,9 @@ Subclass ``StoreConformance`` in a test module and provide three fixtures::
 
 The record size cap (``max_record_bytes``) is tested by the ``RecordCapConformance`` part
 (``_store_caps.py``): it opens ``store_url`` with ``max_record_bytes=4096`` added, and is
-skipped for a store that refuses that option with ``ConfigError``.
+skipped for a store that refuses that option with ``ConfigError``. Media blobs (bytes
+of images, documents, audio kept once, apart from the records) are tested by the
+``BlobConformance`` part (``_store_blobs.py``), its cap with ``max_blob_bytes=2048``.
 
 ``raw_sql(statement)`` lets the suite damage rows (corruption, a newer schema) the way a
 crash, a bug or a newer plait would. The concurrency tests open several connections, so
@@ -49,6 +51,7 @@ from .._store import (
     ThreadConflict,
     ThreadExport,
 )
+from ._store_blobs import BlobConformance
 from ._store_caps import RecordCapConformance
 
 __all__ = ["StoreConformance", "sample_messages"]
@@ -72,7 +75,7 @@ def sample_messages() -> list[Any]:
     ]
 
 
-class StoreConformance(RecordCapConformance):
+class StoreConformance(RecordCapConformance, BlobConformance):
     """Behaviour shared by every store; see the module docstring for the fixtures to give."""
 
     pytestmark = pytest.mark.anyio
@@ -164,7 +167,7 @@ class StoreConformance(RecordCapConformance):
             for name in ("w0", "w1", "w2", "w3"):
                 tg.start_soon(writer, name)
         history = await conn.load_messages("shared")
-        contents = [m.content for m in history.messages if isinstance(m, UserMessage)]
+        contents = [m.text for m in history.messages if isinstance(m, UserMessage)]
         blocks = [contents[i : i + 3] for i in range(0, len(contents), 3)]
         assert history.head == 4 * 5 * 3
         assert all(len({c.rsplit("-", 1)[0] for c in block}) == 1 for block in blocks)

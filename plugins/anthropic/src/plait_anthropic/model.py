@@ -34,6 +34,7 @@ from plait.provider import (
 )
 
 from .errors import error_from_event
+from .parts import INPUT_MODALITIES, URL_INPUTS
 from .response import parse_message
 from .stream import StreamState
 from .wire import DEFAULT_MAX_TOKENS, build_body, dumps, output_tool_name
@@ -62,6 +63,11 @@ class AnthropicModel:
         "name",
         "provider",
     )
+
+    input_modalities = INPUT_MODALITIES
+    """What the model takes (``plait.Model`` optional attribute): text, images, documents."""
+    url_inputs = URL_INPUTS
+    """The parts the API fetches from a URL itself: images and documents."""
 
     def __init__(
         self,

@@ -33,6 +33,8 @@ from plait.provider import (
     UserMessage,
 )
 
+from .parts import block as part_block
+
 __all__ = [
     "DEFAULT_MAX_TOKENS",
     "PROVIDER_DATA_KEY",
@@ -183,7 +185,10 @@ def convert_messages(messages: Sequence[Message]) -> tuple[str, list[Block]]:
 
 def _blocks_of(message: Message) -> tuple[str, list[Block]]:
     if isinstance(message, UserMessage):
-        return "user", ([{"type": "text", "text": message.content}] if message.content else [])
+        content = message.content
+        if content.__class__ is not str:  # parts: text, images, documents
+            return "user", [part_block(p) for p in content]
+        return "user", ([{"type": "text", "text": content}] if content else [])
     if isinstance(message, ToolResultMessage):
         return "user", [_tool_result(message)]
     assert isinstance(message, AssistantMessage)
@@ -191,14 +196,17 @@ def _blocks_of(message: Message) -> tuple[str, list[Block]]:
 
 
 def _tool_result(message: ToolResultMessage) -> Block:
-    block: Block = {
+    result: Block = {
         "type": "tool_result",
         "tool_use_id": message.tool_call_id,
         "content": message.content,
     }
+    if message.parts:  # the text, then the images and documents the tool returned
+        text = [{"type": "text", "text": message.content}] if message.content else []
+        result["content"] = text + [part_block(p) for p in message.parts]
     if message.is_error:
-        block["is_error"] = True
-    return block
+        result["is_error"] = True
+    return result
 
 
 def assistant_blocks(message: AssistantMessage) -> list[Block]:

@@ -142,6 +142,7 @@ class LocalModel:
     """A GGUF model run by llama.cpp in this process (see the module docstring)."""
 
     loads_on_first_request = True  # the file is loaded by the first request
+    input_modalities = frozenset({"text"})  # text only: plait refuses images before asking
 
     def __init__(self, provider: LocalProvider, engine: Engine, options: LocalOptions) -> None:
         self.name = f"local:{engine.settings.model_id}"

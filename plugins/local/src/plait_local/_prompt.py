@@ -16,7 +16,9 @@ from plait import (
     Message,
     RequestParams,
     SystemMessage,
+    Text,
     ToolResultMessage,
+    UnsupportedInput,
     UserMessage,
 )
 
@@ -61,7 +63,12 @@ def _instructions(params: RequestParams, plan: Plan) -> Iterable[str]:
 
 def _render_one(message: Message) -> str:
     if isinstance(message, UserMessage):
-        return _block("user", message.content)
+        content = message.content
+        if not isinstance(content, str):  # parts: text only (the kernel refuses media first)
+            if any(not isinstance(p, Text) for p in content):
+                raise UnsupportedInput("the local model takes text only", part="image")
+            content = "\n\n".join(p.text for p in content if isinstance(p, Text))
+        return _block("user", content)
     if isinstance(message, AssistantMessage):
         return _block("assistant", _assistant_text(message))
     if isinstance(message, ToolResultMessage):

@@ -38,6 +38,7 @@ from ._common import (
     tool_choice_name,
 )
 from .options import Options
+from .parts import chat_media_message, chat_part
 
 __all__ = [
     "PATH",
@@ -82,17 +83,34 @@ def _assistant(message: AssistantMessage, options: Options) -> dict[str, Any]:
 
 
 def render_messages(messages: Iterable[Any], options: Options) -> list[dict[str, Any]]:
-    """plait messages as Chat Completions ``messages``."""
+    """plait messages as Chat Completions ``messages``.
+
+    A user message of parts becomes content parts (``parts.chat_part``). Tool messages
+    carry text only: the media of a run of tool results follow them in one user message.
+    """
     out: list[dict[str, Any]] = []
+    with_media: list[ToolResultMessage] = []
     for m in messages:
+        if with_media and not isinstance(m, ToolResultMessage):
+            out.append(chat_media_message(with_media) or {})
+            with_media = []
         if isinstance(m, AssistantMessage):
             out.append(_assistant(m, options))
         elif isinstance(m, ToolResultMessage):
             out.append({"role": "tool", "tool_call_id": m.tool_call_id, "content": m.content})
-        elif isinstance(m, SystemMessage | UserMessage):
+            if m.parts:
+                with_media.append(m)
+        elif isinstance(m, SystemMessage):
             out.append({"role": m.role, "content": m.content})
+        elif isinstance(m, UserMessage):
+            content: Any = m.content
+            if content.__class__ is not str:
+                content = [chat_part(p) for p in content]
+            out.append({"role": "user", "content": content})
         else:
             raise TypeError(f"cannot send a {type(m).__name__} to a Chat Completions model")
+    if with_media:
+        out.append(chat_media_message(with_media) or {})
     return out
 
 

@@ -36,7 +36,7 @@ from plait.provider import (
     read_body,
 )
 
-from . import chat, chat_stream, responses, state
+from . import chat, chat_stream, parts, responses, state
 from .options import OPENAI_BASE_URL, Options
 
 __all__ = ["OpenAIModel"]
@@ -88,7 +88,6 @@ class OpenAIModel:
         self._pool = ClientPool(kwargs)
         self._secrets = (options.api_key,) if options.api_key else ()
         self._url = _endpoint(options.base_url, self._wire.PATH)
-        self._key_missing = not self._secrets and options.base_url.rstrip("/") == OPENAI_BASE_URL
         stateful = options.api == "responses" and (
             options.server_state if options.server_state is not None else options.store is not False
         )
@@ -97,6 +96,15 @@ class OpenAIModel:
         # previous_response_id= and conversation= reach this model in settings.extra.
         self.server_state_key: str | None = state.PREVIOUS if stateful else None
         self.conversation_key: str | None = state.CONVERSATION if stateful else None
+        official = options.base_url.rstrip("/") == OPENAI_BASE_URL
+        self._key_missing = not self._secrets and official
+        # what the model takes (``plait.Model`` optional attributes; docs/inputs.md)
+        self.input_modalities = (
+            frozenset(options.input_modalities)
+            if options.input_modalities is not None
+            else parts.input_modalities(model_id, options.api, official)
+        )
+        self.url_inputs = parts.url_inputs(options.api)
 
     def __repr__(self) -> str:
         return f"OpenAIModel({self.name!r}, base_url={self.options.base_url!r})"

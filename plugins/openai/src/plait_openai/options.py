@@ -9,7 +9,7 @@ from the environment when the model is made, never stored in configuration.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Literal
 
@@ -35,6 +35,9 @@ class Options:
     unless ``store=False`` (an unstored response cannot be continued). See
     docs/providers.md, "Server-side conversation state".
     ``transport``, ``timeout`` and ``limits`` reach ``httpx.AsyncClient`` unchanged.
+    ``input_modalities`` declares what the model takes (``["text", "image"]``; plait
+    refuses other parts before any request); unset, OpenAI's own models are known by
+    family and another host's are not checked.
     """
 
     api: Literal["chat", "responses"] = "chat"
@@ -51,8 +54,10 @@ class Options:
     transport: Any = field(default=None, repr=False)
     timeout: Any = None
     limits: Any = None
+    input_modalities: Sequence[str] | None = None
 
 
+_MODALITIES = ("text", "image", "document", "audio")
 _ALLOWED = frozenset(f.name for f in fields(Options)) | {"api_key_env"}
 
 
@@ -73,6 +78,11 @@ def _check(options: Mapping[str, Any], where: str) -> None:
             )
     if "server_state" in options and options["server_state"] not in (None, True, False):
         raise ConfigError(f"{where}: option server_state takes true or false")
+    given = options.get("input_modalities")
+    if given is not None and (isinstance(given, str) or not set(given) <= set(_MODALITIES)):
+        raise ConfigError(
+            f"{where}: option input_modalities={given!r}; a list of: {', '.join(_MODALITIES)}"
+        )
 
 
 def _check_state(options: Options, where: str) -> None:

@@ -45,6 +45,7 @@ from ._common import (
     tool_choice_name,
 )
 from .options import Options
+from .parts import responses_part
 from .state import STATE_KEYS
 
 __all__ = ["PATH", "StreamParser", "build_request", "parse_response", "render_input"]
@@ -91,11 +92,20 @@ def render_input(messages: Iterable[Any]) -> list[dict[str, Any]]:
         if isinstance(m, AssistantMessage):
             items.extend(_assistant_items(m))
         elif isinstance(m, ToolResultMessage):
+            output: Any = m.content
+            if m.parts:  # text and media, as input_* items (the API takes them here)
+                output = [{"type": "input_text", "text": m.content}]
+                output.extend(responses_part(p) for p in m.parts)
             items.append(
-                {"type": "function_call_output", "call_id": m.tool_call_id, "output": m.content}
+                {"type": "function_call_output", "call_id": m.tool_call_id, "output": output}
             )
-        elif isinstance(m, SystemMessage | UserMessage):
+        elif isinstance(m, SystemMessage):
             items.append({"role": m.role, "content": m.content})
+        elif isinstance(m, UserMessage):
+            content: Any = m.content
+            if content.__class__ is not str:
+                content = [responses_part(p) for p in content]
+            items.append({"role": "user", "content": content})
         else:
             raise TypeError(f"cannot send a {type(m).__name__} to a Responses model")
     return items

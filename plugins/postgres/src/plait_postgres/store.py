@@ -12,7 +12,11 @@ so the store works the same under asyncio and trio.
 URL: any libpq URL (``postgresql://user:pass@host:port/db?sslmode=...``), plus
 ``busy_timeout`` (seconds to wait for a row lock, default 30; sets ``lock_timeout``) and
 ``max_record_bytes`` (the largest JSON record written — a message, a step's payload, a
-run's options — default 16 MiB; larger ones raise ``RecordTooLarge``, writing nothing).
+run's options — default 16 MiB; larger ones raise ``RecordTooLarge``, writing nothing)
+and ``max_blob_bytes`` (the largest media part kept as a blob in ``BYTEA``, default 64 MiB;
+``BlobTooLarge`` beyond). Blob writers and the deleter of unreferenced blobs hold a
+shared / exclusive transaction-level advisory lock, so a blob is never deleted under a
+transaction that is committing a reference to it.
 """
 
 from __future__ import annotations
@@ -32,13 +36,16 @@ from plait.store import (
     StoreFull,
     migrate,
     schema_v1,
+    schema_v2,
 )
 
 __all__ = ["POSTGRES_DIALECT", "PostgresStore", "redact_url"]
 
 DEFAULT_BUSY_TIMEOUT = 30.0
-_OWN_OPTIONS = ("busy_timeout", "max_record_bytes")  # plait's; the rest go to libpq
+# plait's own options; the rest go to libpq
+_OWN_OPTIONS = ("busy_timeout", "max_blob_bytes", "max_record_bytes")
 _MIGRATION_LOCK_ID = 0x706C616974  # "plait": serialises concurrent first opens
+_BLOB_LOCK_ID = 0x706C61697462  # "plaitb": blob references (shared) vs their deletion
 
 POSTGRES_DIALECT = Dialect(
     name="postgresql",
@@ -47,8 +54,11 @@ POSTGRES_DIALECT = Dialect(
     begin_read="BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
     for_update=" FOR UPDATE",
     integrity_errors=(psycopg.errors.IntegrityError,),
-    migrations=(schema_v1(real="DOUBLE PRECISION"),),
+    migrations=(schema_v1(real="DOUBLE PRECISION"), schema_v2(binary="BYTEA")),
     migration_lock=f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK_ID})",
+    binary="BYTEA",
+    blob_lock=f"SELECT pg_advisory_xact_lock_shared({_BLOB_LOCK_ID})",
+    blob_gc_lock=f"SELECT pg_advisory_xact_lock({_BLOB_LOCK_ID})",
 )
 
 
@@ -77,6 +87,7 @@ class _Target:
     conninfo: str
     busy_timeout: float
     max_record_bytes: int | None  # None: the store kit's default
+    max_blob_bytes: int | None = None  # None: the store kit's default
 
 
 def redact_url(url: str) -> str:
@@ -99,6 +110,7 @@ def _split_options(url: str) -> _Target:
         urlunsplit(parts._replace(query=rest)),
         _busy_timeout(url, options.get("busy_timeout", str(DEFAULT_BUSY_TIMEOUT))),
         _max_record_bytes(url, options.get("max_record_bytes")),
+        _max_blob_bytes(url, options.get("max_blob_bytes")),
     )
 
 
@@ -124,15 +136,31 @@ def _max_record_bytes(url: str, raw: str | None) -> int | None:
     return value
 
 
+def _max_blob_bytes(url: str, raw: str | None) -> int | None:
+    if raw is None:
+        return None
+    value = int(raw) if raw.strip().isdecimal() else 0
+    if value < 1:
+        raise ConfigError(
+            f"{redact_url(url)!r}: max_blob_bytes must be a whole number of bytes >= 1, got {raw!r}"
+        )
+    return value
+
+
 def _connect(target: _Target, label: str) -> SqlEngine:
     # autocommit: the engine opens its own transactions
     conn = psycopg.connect(target.conninfo, autocommit=True)
     try:
         conn.execute(f"SET lock_timeout = {int(target.busy_timeout * 1000)}")
-        cap = (
-            {} if target.max_record_bytes is None else {"max_record_bytes": target.max_record_bytes}
-        )
-        engine = SqlEngine(conn, POSTGRES_DIALECT, label, **cap)
+        caps = {
+            name: value
+            for name, value in (
+                ("max_record_bytes", target.max_record_bytes),
+                ("max_blob_bytes", target.max_blob_bytes),
+            )
+            if value is not None
+        }
+        engine = SqlEngine(conn, POSTGRES_DIALECT, label, **caps)
         migrate(engine)
     except BaseException:
         conn.close()
