@@ -93,6 +93,31 @@ async def test_a_resumed_run_sends_the_image_again(
 
 
 @pytest.mark.anyio
+async def test_a_run_killed_before_its_first_step_resumes_with_its_media(
+    crash_kernel: Callable[..., Kernel], db: str, kernel: Kernel
+) -> None:
+    """Nothing but the run's options was recorded: its task's parts come from them (the
+    bytes as a blob, not base64 in the options row)."""
+    task: list[Any] = [Text("Describe"), Image.from_bytes(PNG)]
+    crashing = crash_kernel("model_response", 1, "before")
+    with pytest.raises(BaseException, match="before model_response #1"):
+        await plait.arun(
+            task, model=ScriptedModel(["never"]), store="crash+" + db, run_id="r0",
+            kernel=crashing,
+        )  # fmt: skip
+    await crashing.aclose()
+    [options] = [row[0] for row in _sql(db, "SELECT options FROM plait_runs")]
+    assert base64.b64encode(PNG).decode()[:100] not in options
+    model = ScriptedModel(["A cat."])
+    result = await plait.arun(resume="r0", model=model, store=db, kernel=kernel)
+    assert result.output == "A cat."
+    [first] = model.requests[0].messages[-1:]
+    assert isinstance(first, UserMessage) and not isinstance(first.content, str)
+    assert [p.text for p in first.content if isinstance(p, Text)] == ["Describe"]
+    assert [i.data for i in _images(model.requests[0].messages)] == [PNG]
+
+
+@pytest.mark.anyio
 async def test_an_image_over_the_blob_cap_fails_the_run_and_writes_nothing(
     tmp_path: Any, kernel: Kernel
 ) -> None:

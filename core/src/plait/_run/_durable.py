@@ -30,6 +30,7 @@ from ._persist import (
     last_response_id,
     pass_response_id,
     server_state_key,
+    task_parts,
 )
 from ._resume import ResumeInputs, load, resume_inputs
 from ._schemas import check, output_name, record_schemas
@@ -175,7 +176,8 @@ def recorded_options(kernel: Kernel, st: RunState, head: int | None) -> dict[str
     if cli is not None:
         cli.run_ids.append(st.run_id)
     return {
-        "task": st.task,
+        "task": st.task,  # readable: media as markers (``_media``)
+        "task_parts": task_parts(spec.task),  # the parts themselves (bytes: store blobs)
         "instructions": spec.instructions,
         "model": model,
         "model_object": model is None and spec.model is not None,

@@ -49,8 +49,10 @@ __all__ = [
     "jsonable",
     "last_response_id",
     "pass_response_id",
+    "recorded_task",
     "server_state_key",
     "server_state_settings",
+    "task_parts",
 ]
 
 INTERRUPTED = "interrupted"
@@ -62,6 +64,29 @@ INTERRUPT_WRITE_TIMEOUT = 10.0
 def jsonable(value: Any) -> Any:
     """``value`` as plain JSON data (pydantic models, dataclasses); ``repr`` as a last resort."""
     return pydantic_core.to_jsonable_python(value, fallback=repr, serialize_unknown=True)
+
+
+def task_parts(task: Any) -> list[dict[str, Any]] | None:
+    """A task of parts as JSON for the run's options record, so a run killed before its
+    first step resumes with its media (their bytes become store blobs); ``None`` for a
+    ``str`` task (the options' ``task`` holds it)."""
+    if task is None or isinstance(task, str):
+        return None
+    return [part.model_dump(mode="json") for part in task]
+
+
+def recorded_task(options: dict[str, Any]) -> Any:
+    """The task as it was given, from a run's options record: its parts (their bytes
+    back from the store's blobs) when it had any, else its text."""
+    parts = options.get("task_parts")
+    if isinstance(parts, list) and parts:
+        from pydantic import TypeAdapter
+
+        from .._parts import Part
+
+        return TypeAdapter(list[Part]).validate_python(parts)
+    task = options.get("task")
+    return task if isinstance(task, str) else None
 
 
 def server_state_key(model: object) -> str | None:

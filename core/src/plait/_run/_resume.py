@@ -35,7 +35,7 @@ from ._finish import next_turn, repair
 from ._history import load_history
 from ._options import RunSpec
 from ._pause import bind_approvals, is_paused, start_resumed
-from ._persist import INTERRUPTED, pass_response_id
+from ._persist import INTERRUPTED, pass_response_id, recorded_task
 from ._result import Step
 
 if TYPE_CHECKING:
@@ -168,7 +168,7 @@ def _spec(
             changes[kind] = list(rec[kind])
     if not finished:
         changes["tools"] = _tools(run.id, given, list(rec.get("tools") or ()), kernel)
-    task = rec.get("task") if isinstance(rec.get("task"), str) else None
+    task = recorded_task(rec)
     return given._replace(
         **changes,
         task=task,
