@@ -126,3 +126,15 @@ async def test_concurrent_runs_share_a_server_until_the_last_one_ends() -> None:
     assert not any(m.is_error for m in long)  # the short run's end did not stop it
     assert f'"result":{short}' in long[1].content.replace(" ", "")  # one process for both
     assert await _gone(short)
+
+
+async def test_an_image_from_an_mcp_tool_reaches_the_model_as_a_part(toy: MCPServer) -> None:
+    model = ScriptedModel([call("toy_picture"), "a single pixel"])
+    result = await plait.arun("draw", model=model, tools=[toy])
+    assert result.output == "a single pixel"
+    (message,) = _tool_messages(result)
+    assert not message.is_error
+    [image] = message.parts
+    assert isinstance(image, Image) and image.media_type == "image/png"
+    sent = [m for m in model.requests[1].messages if getattr(m, "role", None) == "tool"]
+    assert sent[-1].parts == [image]  # the model's next request carries the image
