@@ -118,20 +118,47 @@ async def test_a_run_killed_before_its_first_step_resumes_with_its_media(
 
 
 @pytest.mark.anyio
-async def test_an_image_over_the_blob_cap_fails_the_run_and_writes_nothing(
+async def test_a_task_image_over_the_blob_cap_is_refused_before_the_model_is_asked(
+    tmp_path: Any, kernel: Kernel
+) -> None:
+    """The run's options record holds its task's parts: over the cap, the run is refused
+    when it is created, before any request, and nothing is written."""
+    db = f"sqlite:///{tmp_path}/capped.db"
+    task: list[Any] = [Text("Look"), Image.from_bytes(PNG)]
+    model = ScriptedModel(["ok"])
+    with pytest.raises(BlobTooLarge, match="max_blob_bytes=1024;") as info:
+        await plait.arun(
+            task, model=model, thread="t", store=f"{db}?max_blob_bytes=1024", kernel=kernel
+        )
+    assert isinstance(info.value, RecordTooLarge) and info.value.size == len(PNG)
+    assert model.requests == []
+    assert _sql(db, "SELECT head FROM plait_threads") == [(0,)]
+    assert _sql(db, "SELECT key FROM plait_blobs") == []
+    assert _sql(db, "SELECT status FROM plait_runs") == []
+
+
+@pytest.mark.anyio
+async def test_a_tool_image_over_the_blob_cap_fails_the_run_and_keeps_earlier_steps(
     tmp_path: Any, kernel: Kernel
 ) -> None:
     db = f"sqlite:///{tmp_path}/capped.db"
-    task: list[Any] = [Text("Look"), Image.from_bytes(PNG)]
-    with pytest.raises(BlobTooLarge, match="max_blob_bytes=1024;") as info:
+
+    @tool
+    def snap() -> Image:
+        """Takes a picture."""
+        return Image.from_bytes(PNG)
+
+    model = ScriptedModel([call("snap", id="s1"), "never"])
+    with pytest.raises(BlobTooLarge, match="max_blob_bytes=1024;"):
         await plait.arun(
-            task, model=ScriptedModel(["ok"]), thread="t", store=f"{db}?max_blob_bytes=1024",
-            kernel=kernel,
+            "Take a picture", model=model, tools=[snap], thread="t",
+            store=f"{db}?max_blob_bytes=1024", kernel=kernel,
         )  # fmt: skip
-    assert isinstance(info.value, RecordTooLarge) and info.value.size == len(PNG)
-    assert _sql(db, "SELECT head FROM plait_threads") == [(0,)]
-    assert _sql(db, "SELECT key FROM plait_blobs") == []
+    assert len(model.requests) == 1  # the model is not asked again
     assert _sql(db, "SELECT status FROM plait_runs") == [("failed",)]
+    kinds = [row[0] for row in _sql(db, "SELECT kind FROM plait_steps ORDER BY seq")]
+    assert kinds[0] == "model_response"  # the step before the refused one is kept
+    assert _sql(db, "SELECT key FROM plait_blobs") == []
 
 
 @pytest.mark.anyio

@@ -15,6 +15,7 @@ from types import FunctionType
 from typing import TYPE_CHECKING, Any
 
 from .._contracts import LiveToolset, is_live_toolset
+from .._tool import FunctionTool
 
 if TYPE_CHECKING:
     from .._kernel import Kernel
@@ -44,7 +45,10 @@ def may_list(spec: RunSpec, kernel: Kernel) -> bool:
     if spec.agents or spec.handoffs or kernel.stack() is not None:
         return True
     for t in spec.tools or ():
-        if type(t) is not FunctionType and (isinstance(t, str) or is_live_toolset(t)):
+        cls = t.__class__
+        if cls is FunctionType or cls is FunctionTool:  # most tools: no attribute lookup
+            continue
+        if cls is str or is_live_toolset(t):
             return True
     return False
 

@@ -304,7 +304,8 @@ class Runner:
         if self.state is not None:
             return self.state
         if not self.spec.durable:
-            await self._list_live_tools()
+            if may_list(self.spec, self.kernel()):  # the plain run: a look at its options
+                await self._list_live_tools()
             return self.prepare()
         from ._durable import attach  # only recorded runs pay for the store modules
 
