@@ -24,7 +24,7 @@ from plait.provider import (
 from plait_anthropic.response import parse_message
 from plait_anthropic.stream import StreamState
 from plait_anthropic.wire import convert_messages
-from plait_openai import chat, responses
+from plait_openai import chat, responses, responses_stream
 from plait_openai.chat_stream import StreamParser
 
 CHOICE = {"index": 0, "finish_reason": "stop"}
@@ -105,7 +105,7 @@ def test_responses_output_item_with_a_field_of_the_wrong_type(item: dict[str, An
 )
 def test_responses_stream_event_with_a_field_of_the_wrong_type(event: dict[str, Any]) -> None:
     with pytest.raises(ProtocolError):
-        responses.StreamParser(provider="p").feed(ServerSentEvent(data=json.dumps(event)))
+        responses_stream.StreamParser(provider="p").feed(ServerSentEvent(data=json.dumps(event)))
 
 
 def test_responses_reasoning_part_without_string_text_is_skipped() -> None:
@@ -115,7 +115,7 @@ def test_responses_reasoning_part_without_string_text_is_skipped() -> None:
 
 
 def test_responses_stream_item_done_without_a_usable_index() -> None:
-    parser = responses.StreamParser(provider="p")
+    parser = responses_stream.StreamParser(provider="p")
     for event in (
         {"type": "response.output_item.done", "output_index": "", "item": {"type": "x"}},
         {"type": "response.completed", "response": {"status": "completed"}},

@@ -7,7 +7,7 @@ from typing import Any
 from hypothesis import given
 
 from plait.provider import ModelResponse, ServerSentEvent
-from plait_openai import responses
+from plait_openai import responses, responses_stream
 
 from ._strategies import (
     bodies,
@@ -55,7 +55,7 @@ def test_parse_response(body: dict[str, Any]) -> None:
 @fuzz_settings(200)
 @given(events=streams("openai-responses", EVENTS))
 def test_stream_parser(events: list[ServerSentEvent]) -> None:
-    parser = responses.StreamParser(provider="fuzz", secrets=("sk-fuzz-secret",))
+    parser = responses_stream.StreamParser(provider="fuzz", secrets=("sk-fuzz-secret",))
     run_stream(parser.feed, events, finished=lambda: parser.finished)
     assert isinstance(parser.partial_text(), str)
     response = decodes_or_typed_error(parser.result)

@@ -22,7 +22,7 @@ from plait import (
     UserMessage,
 )
 from plait.provider import ServerSentEvent
-from plait_openai import responses
+from plait_openai import responses, responses_stream
 from plait_openai.options import Options
 
 REASONING = {
@@ -142,7 +142,7 @@ def sse(kind: str, **data: Any) -> ServerSentEvent:
 
 
 def test_stream_tool_call_pieces_and_incomplete_end() -> None:
-    parser = responses.StreamParser(provider="p")
+    parser = responses_stream.StreamParser(provider="p")
     out = parser.feed(
         sse("response.output_item.added", output_index=0, item={**CALL, "arguments": ""})
     )
@@ -165,7 +165,7 @@ def test_stream_tool_call_pieces_and_incomplete_end() -> None:
 
 
 def test_stream_failure_event() -> None:
-    parser = responses.StreamParser(provider="p")
+    parser = responses_stream.StreamParser(provider="p")
     with pytest.raises(RateLimited):
         parser.feed(
             sse(

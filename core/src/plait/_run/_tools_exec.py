@@ -11,49 +11,25 @@ from __future__ import annotations
 
 import contextlib
 import json
-import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from time import perf_counter
 from typing import Any
 
 import anyio
-import pydantic_core
-from pydantic import BaseModel, ValidationError
 
 from .._approval import ApprovalRequest, ask_approver, canonical_arguments
-from .._call import CallInfo, call_plugin
+from .._call import call_plugin
 from .._contracts import Decision
-from .._errors import Retry
-from .._json import decode_arguments
 from .._messages import Message, ToolCall, ToolResultMessage
 from .._parts import media_summary
-from .._settings import Limits
 from ._budget import charge_tool_call
 from ._checks import _apply as apply_decision
 from ._checks import run_guardrails
-from ._completion import format_validation_error
 from ._media import MEDIA_RESULTS, tool_output, with_media
 from ._state import RunState
+from ._tool_text import cap, decode, detail, error_message, keep_detail, serialise
 
-__all__ = ["run_tool_calls", "serialise"]
-
-
-def serialise(value: Any) -> str:
-    """Tool output as text for the model; raises ``TypeError`` when it has no JSON form."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, BaseModel):
-        return value.model_dump_json()
-    try:
-        return pydantic_core.to_json(value).decode()
-    except pydantic_core.PydanticSerializationError as exc:
-        raise TypeError(f"{type(value).__name__} cannot be serialised") from exc
-
-
-def _cap(text: str, limit: int) -> str:
-    if len(text) <= limit:
-        return text
-    return f"{text[:limit]}\n[truncated: {len(text) - limit} more characters]"
+__all__ = ["exhausted_tool", "run_tool_calls"]
 
 
 def _segments(st: RunState, calls: Sequence[ToolCall]) -> list[list[int]]:
@@ -90,41 +66,6 @@ def exhausted_tool(st: RunState) -> str | None:
         if count > _budget(st, name):
             return name
     return None
-
-
-def _decode(arguments: str | Mapping[str, Any], limits: Limits) -> dict[str, Any] | str:
-    """The arguments as a dict, or why they cannot be used (told to the model): bounded
-    in size and nesting by the run's limits (``tool_argument_chars``, ``json_depth``)."""
-    return decode_arguments(
-        arguments, max_chars=limits.tool_argument_chars, max_depth=limits.json_depth
-    )
-
-
-def _error_message(name: str, info: CallInfo[Any], timeout: float | None) -> str:
-    err = info.error
-    if isinstance(err, Retry):
-        return err.message
-    if isinstance(err, ValidationError):
-        return f"Invalid arguments for tool {name!r}:\n{format_validation_error(err)}"
-    if info.timed_out:
-        return f"Tool {name!r} timed out after {timeout:g}s."
-    return (
-        f"Tool {name!r} failed ({type(err).__name__}); the details were withheld. "
-        "Try different arguments or another approach."
-    )
-
-
-def _detail(st: RunState, err: BaseException) -> str:
-    """``Type: message``, redacted by the run's policy (never shown to the model)."""
-    detail = f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
-    return detail if st.redact is None else st.redact(detail)
-
-
-def _keep_detail(st: RunState, c: ToolCall, err: BaseException) -> None:
-    """The full error, redacted, for the local debug log (``tool.end`` shows its start)."""
-    log = logging.getLogger("plait.tools")
-    if log.isEnabledFor(logging.DEBUG):
-        log.debug("run %s: tool %r (call %s) failed: %s", st.run_id, c.name, c.id, _detail(st, err))
 
 
 class _Batch:
@@ -184,7 +125,7 @@ class _Batch:
             return None
         if value is original:
             return args
-        new = _decode(value.arguments if isinstance(value, ToolCall) else value, st.limits)
+        new = decode(value.arguments if isinstance(value, ToolCall) else value, st.limits)
         if isinstance(new, str):
             self.error(i, f"A guardrail replaced the arguments with unusable ones: {new}.")
             return None
@@ -251,7 +192,7 @@ class _Batch:
             known = ", ".join(sorted(st.tools)) or "none"
             self.error(i, f"Unknown tool {c.name!r}. Available tools: {known}.")
             return
-        args = _decode(c.arguments, st.limits)
+        args = decode(c.arguments, st.limits)
         if isinstance(args, str):
             self.error(i, f"Tool {c.name!r} was not run: {args}.")
             return
@@ -346,15 +287,15 @@ class _Batch:
             if value.__class__ in MEDIA_RESULTS and (split := tool_output(value)) is not None:
                 value, media = split  # images, documents, audio: sent beside the text
             try:
-                content = _cap(serialise(value), st.limits.tool_output_chars)
+                content = cap(serialise(value), st.limits.tool_output_chars)
             except TypeError as exc:
                 info.error = exc
             else:
                 if redact is not None:  # secrets never reach the model
                     content = redact(content)
         if info.error is not None:
-            self.error(i, _error_message(c.name, info, timeout))
-            _keep_detail(st, c, info.error)
+            self.error(i, error_message(c.name, info, timeout))
+            keep_detail(st, c, info.error)
         elif "tool_result" in st.guardrails and content is not None:
             content = await self.check_result(i, content)
         if content is not None and self.results[i] is None:
@@ -371,7 +312,7 @@ class _Batch:
                 "ok": err is None,
                 "error": None if err is None else type(err).__name__,
                 # the text too, for whoever watches: redacted first, then cut (§8)
-                "message": None if err is None else _detail(st, err)[:ERROR_PREVIEW],
+                "message": None if err is None else detail(st, err)[:ERROR_PREVIEW],
                 # what the model was shown, cut short: events are for watching, not storage
                 "result": None if content is None else content[:RESULT_PREVIEW],
                 "duration": perf_counter() - start,

@@ -88,7 +88,7 @@ class ToolConformance:
     async def test_call_returns_something_serialisable(
         self, tool: Any, valid_args: Mapping[str, Any]
     ) -> None:
-        from .._run._tools_exec import serialise
+        from .._run._tool_text import serialise
 
         result = await tool.call(dict(valid_args), context())
         assert isinstance(serialise(result), str)

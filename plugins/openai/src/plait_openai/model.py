@@ -36,7 +36,7 @@ from plait.provider import (
     read_body,
 )
 
-from . import chat, chat_stream, parts, responses, state
+from . import chat, chat_stream, parts, responses, responses_stream, state
 from .options import OPENAI_BASE_URL, Options
 
 __all__ = ["OpenAIModel"]
@@ -75,7 +75,9 @@ class OpenAIModel:
         self.options = options
         self._wire = responses if options.api == "responses" else chat
         self._parser = (
-            responses.StreamParser if options.api == "responses" else chat_stream.StreamParser
+            responses_stream.StreamParser
+            if options.api == "responses"
+            else chat_stream.StreamParser
         )
         headers = {"content-type": "application/json", **options.headers}
         if options.api_key:
