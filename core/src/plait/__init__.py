@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # what type checkers see; tests/test_public_api.py checks it 
     from ._contracts import EventHandler as EventHandler
     from ._contracts import Executor as Executor
     from ._contracts import Guardrail as Guardrail
+    from ._contracts import LiveToolset as LiveToolset
     from ._contracts import Model as Model
     from ._contracts import OutputSpec as OutputSpec
     from ._contracts import Provider as Provider
@@ -192,6 +193,7 @@ _EXPORTS: dict[str, str] = {
     "Kernel": "_kernel",
     "LimitExceeded": "_errors",
     "Limits": "_settings",
+    "LiveToolset": "_contracts",
     "Message": "_messages",
     "Model": "_contracts",
     "ModelNotConfigured": "_errors",

@@ -54,7 +54,8 @@ def plait_register_tools(config: PlaitConfig) -> Iterable[Tool | Any] | None:
     Called: once per kernel, the first time tools are looked up by name or listed.
     Arguments: ``config`` — the validated configuration.
     Returns: ``Tool`` objects, ``Toolset`` objects, or plain functions (adapted with
-    ``plait.tool``).
+    ``plait.tool``). A ``plait.LiveToolset`` (tools listed with I/O, e.g. an MCP server)
+    is kept whole under its ``name`` and listed when a run that names it starts.
     Failures: raising is a registration error; a run naming one of these tools fails.
     Since: 0.1.
     """
