@@ -49,3 +49,9 @@ def test_tasks_bench_runs() -> None:
     figures = anyio.run(_load("bench_tasks").main, 1, 1)
     assert set(figures) == {"plain run", "task of a graph"}
     assert all(value > 0 for value in figures.values())
+
+
+def test_mcp_bench_runs() -> None:
+    medians = anyio.run(_load("bench_mcp").main, 2, 1)
+    assert set(medians) == {"sdk", "plait tool", "plait run, MCP tool", "plait run, local tool"}
+    assert all(value > 0 for value in medians.values())
