@@ -187,6 +187,18 @@ def test_export_inlines_the_bytes(db: str, kernel: Kernel, capsys: Any) -> None:
     assert (part["blob"], base64.b64decode(part["data"])) == (None, PNG)
 
 
+def test_show_json_gives_sizes_and_keys_not_bytes(db: str, kernel: Kernel, capsys: Any) -> None:
+    task: list[Any] = [Text("Look"), Image.from_bytes(PNG)]
+    plait.run(task, model=ScriptedModel(["ok"]), thread="t", store=db, kernel=kernel)
+    capsys.readouterr()
+    assert main(["threads", "--store", db, "show", "t", "--json"]) == 0
+    out = capsys.readouterr().out
+    assert base64.b64encode(PNG).decode()[:100] not in out
+    part = json.loads(out)[0]["content"][1]
+    assert part["data"] is None and part["bytes"] == len(PNG)
+    assert part["blob"] == Image.from_bytes(PNG).digest()
+
+
 def test_the_example_runs() -> None:
     example = Path(__file__).resolve().parents[2] / "examples" / "thread_media.py"
     env = {"PYTHONIOENCODING": "utf-8", "PATH": "", "PLAIT_DISABLE_PLUGIN_AUTOLOAD": "1"}

@@ -8,10 +8,12 @@ run with its steps (``ThreadExport``).
 from __future__ import annotations
 
 import argparse
+import base64
+import hashlib
 import json
 import time
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ._show import plural
 
@@ -115,11 +117,26 @@ async def _show(conn: StoreConnection, args: argparse.Namespace) -> int:
         raise _missing(conn, args.name)
     history = await conn.load_messages(args.name)
     if args.json:
-        print(json.dumps([m.model_dump(mode="json") for m in history.messages], indent=2))
+        dumped = [_without_bytes(m.model_dump(mode="json")) for m in history.messages]
+        print(json.dumps(dumped, indent=2))
         return 0
     for n, message in enumerate(history.messages, 1):
         print(f"{n:>4} {describe(message)}")
     return 0
+
+
+def _without_bytes(value: Any) -> Any:
+    """``value`` with each media part's bytes replaced by their size and store key (for
+    reading; ``plait threads export`` keeps the bytes)."""
+    if isinstance(value, list):
+        return [_without_bytes(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    if value.get("type") in ("image", "document", "audio") and isinstance(value.get("data"), str):
+        data = base64.b64decode(value["data"])
+        key = "sha256:" + hashlib.sha256(data).hexdigest()
+        return {**value, "data": None, "blob": key, "bytes": len(data)}
+    return {key: _without_bytes(item) for key, item in value.items()}
 
 
 async def _export(conn: StoreConnection, args: argparse.Namespace) -> int:
