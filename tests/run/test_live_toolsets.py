@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import anyio
 import pytest
 
 import plait
@@ -109,3 +110,27 @@ async def test_a_handoff_targets_live_toolset_is_listed_before_the_run_starts() 
     assert result.output == "paid"
     assert live.listed == 1 and live.holds == 0
     assert "billing_ping" in [t.name for t in model.requests[1].params.tools]
+
+
+class SlowEnter(Live):
+    """Entering takes a moment (a real one may connect): runs can interleave there."""
+
+    async def __aenter__(self) -> SlowEnter:
+        await anyio.sleep(0.01)
+        await super().__aenter__()
+        return self
+
+
+async def test_concurrent_runs_on_one_kernel_hold_a_toolset_once() -> None:
+    toolset = SlowEnter()
+    kernel = plait.Kernel(entry_points=())
+
+    async def one() -> None:
+        await plait.arun("hi", model=ScriptedModel(["done"]), tools=[toolset], kernel=kernel)
+
+    async with anyio.create_task_group() as tg:
+        for _ in range(5):
+            tg.start_soon(one)
+    assert (toolset.entered, toolset.holds) == (1, 1)
+    await kernel.aclose()
+    assert toolset.holds == 0

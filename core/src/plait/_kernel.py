@@ -402,9 +402,15 @@ class Kernel:
     async def adopt_toolset(self, toolset: LiveToolset) -> None:
         """Hold ``toolset`` (enter it) until this kernel closes: a run is about to list
         its tools (it is registered, or the run's code passed it); once per kernel."""
-        if id(toolset) not in self._live:
+        key = id(toolset)
+        if key in self._live:
+            return
+        self._live[key] = toolset  # before the await: concurrent runs enter it once
+        try:
             await toolset.__aenter__()
-            self._live[id(toolset)] = toolset
+        except BaseException:
+            del self._live[key]
+            raise
 
     async def aclose(self) -> None:
         """Close the models this kernel created and providers that hold resources, and
