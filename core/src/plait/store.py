@@ -51,6 +51,8 @@ if TYPE_CHECKING:  # what type checkers see; tests/test_public_api.py checks it 
     from ._store import default_sqlite_path as default_sqlite_path
     from ._store import migrate as migrate
     from ._store import open_store as open_store
+    from ._store import parse_max_blob_bytes as parse_max_blob_bytes
+    from ._store import parse_max_record_bytes as parse_max_record_bytes
     from ._store import schema_v1 as schema_v1
     from ._store import schema_v2 as schema_v2
     from ._store._sqlite import SQLiteStore as SQLiteStore
@@ -92,6 +94,8 @@ _EXPORTS: dict[str, str] = {
     "hookimpl": "_markers",
     "migrate": "_store",
     "open_store": "_store",
+    "parse_max_blob_bytes": "_store",
+    "parse_max_record_bytes": "_store",
     "schema_v1": "_store",
     "schema_v2": "_store",
 }

@@ -38,20 +38,20 @@ from ._records import (
     ThreadHistory,
     ThreadRecord,
 )
-from ._url import default_sqlite_path
+from ._url import default_sqlite_path, parse_max_blob_bytes, parse_max_record_bytes
 
 __all__ = [
+    "BlobTooLarge",
     "DEFAULT_MAX_BLOB_BYTES",
     "DEFAULT_MAX_RECORD_BYTES",
     "DEFAULT_STORE_URL",
-    "PAYLOAD_VERSION",
-    "SCHEMA_VERSION",
-    "BlobTooLarge",
     "Dialect",
     "DuplicateRun",
     "NewStep",
+    "PAYLOAD_VERSION",
     "RecordTooLarge",
     "RunRecord",
+    "SCHEMA_VERSION",
     "SchemaTooNew",
     "SqlConnection",
     "SqlEngine",
@@ -72,6 +72,8 @@ __all__ = [
     "default_sqlite_path",
     "migrate",
     "open_store",
+    "parse_max_blob_bytes",
+    "parse_max_record_bytes",
     "schema_v1",
     "schema_v2",
 ]

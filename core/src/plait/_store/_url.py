@@ -29,6 +29,7 @@ __all__ = [
     "DEFAULT_BUSY_TIMEOUT",
     "SQLiteTarget",
     "default_sqlite_path",
+    "parse_byte_option",
     "parse_max_blob_bytes",
     "parse_max_record_bytes",
     "parse_sqlite_url",
@@ -92,28 +93,30 @@ def parse_sqlite_url(url: str, environ: Mapping[str, str] | None = None) -> SQLi
     )
 
 
-def parse_max_record_bytes(url: str, raw: str | None) -> int:
-    """The ``max_record_bytes`` option (a whole number of bytes >= 1024; ``None``: 16 MiB)."""
+def parse_byte_option(url: str, name: str, raw: str | None, *, minimum: int, default: int) -> int:
+    """A store URL option counting bytes (``max_record_bytes``, ``max_blob_bytes``): a
+    whole number >= ``minimum``, ``default`` when not given; else a ``ConfigError`` naming
+    ``url`` (pass it with its password removed)."""
     if raw is None:
-        return DEFAULT_MAX_RECORD_BYTES
+        return default
     value = int(raw) if raw.strip().isdecimal() else -1
-    if value < 1024:
+    if value < minimum:
         raise ConfigError(
-            f"{url!r}: max_record_bytes must be a whole number of bytes >= 1024, got {raw!r}"
+            f"{url!r}: {name} must be a whole number of bytes >= {minimum}, got {raw!r}"
         )
     return value
+
+
+def parse_max_record_bytes(url: str, raw: str | None) -> int:
+    """The ``max_record_bytes`` option (>= 1024; ``None``: 16 MiB)."""
+    return parse_byte_option(
+        url, "max_record_bytes", raw, minimum=1024, default=DEFAULT_MAX_RECORD_BYTES
+    )
 
 
 def parse_max_blob_bytes(url: str, raw: str | None) -> int:
-    """The ``max_blob_bytes`` option (a whole number of bytes >= 1; ``None``: 64 MiB)."""
-    if raw is None:
-        return DEFAULT_MAX_BLOB_BYTES
-    value = int(raw) if raw.strip().isdecimal() else 0
-    if value < 1:
-        raise ConfigError(
-            f"{url!r}: max_blob_bytes must be a whole number of bytes >= 1, got {raw!r}"
-        )
-    return value
+    """The ``max_blob_bytes`` option (>= 1; ``None``: 64 MiB)."""
+    return parse_byte_option(url, "max_blob_bytes", raw, minimum=1, default=DEFAULT_MAX_BLOB_BYTES)
 
 
 def _busy_timeout(url: str, options: dict[str, str]) -> float:

@@ -35,6 +35,8 @@ from plait.store import (
     StoreError,
     StoreFull,
     migrate,
+    parse_max_blob_bytes,
+    parse_max_record_bytes,
     schema_v1,
     schema_v2,
 )
@@ -86,8 +88,8 @@ class _Target:
 
     conninfo: str
     busy_timeout: float
-    max_record_bytes: int | None  # None: the store kit's default
-    max_blob_bytes: int | None = None  # None: the store kit's default
+    max_record_bytes: int
+    max_blob_bytes: int
 
 
 def redact_url(url: str) -> str:
@@ -109,8 +111,8 @@ def _split_options(url: str) -> _Target:
     return _Target(
         urlunsplit(parts._replace(query=rest)),
         _busy_timeout(url, options.get("busy_timeout", str(DEFAULT_BUSY_TIMEOUT))),
-        _max_record_bytes(url, options.get("max_record_bytes")),
-        _max_blob_bytes(url, options.get("max_blob_bytes")),
+        parse_max_record_bytes(redact_url(url), options.get("max_record_bytes")),
+        parse_max_blob_bytes(redact_url(url), options.get("max_blob_bytes")),
     )
 
 
@@ -122,29 +124,6 @@ def _busy_timeout(url: str, raw: str) -> float:
     if not 0 <= busy < float("inf"):
         raise ConfigError(f"{redact_url(url)!r}: busy_timeout must be seconds >= 0, got {raw!r}")
     return busy
-
-
-def _max_record_bytes(url: str, raw: str | None) -> int | None:
-    if raw is None:
-        return None
-    value = int(raw) if raw.strip().isdecimal() else -1
-    if value < 1024:
-        raise ConfigError(
-            f"{redact_url(url)!r}: max_record_bytes must be a whole number of bytes >= 1024, "
-            f"got {raw!r}"
-        )
-    return value
-
-
-def _max_blob_bytes(url: str, raw: str | None) -> int | None:
-    if raw is None:
-        return None
-    value = int(raw) if raw.strip().isdecimal() else 0
-    if value < 1:
-        raise ConfigError(
-            f"{redact_url(url)!r}: max_blob_bytes must be a whole number of bytes >= 1, got {raw!r}"
-        )
-    return value
 
 
 def _connect(target: _Target, label: str) -> SqlEngine:
