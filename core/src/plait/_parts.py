@@ -26,6 +26,7 @@ __all__ = [
     "Part",
     "TaskInput",
     "Text",
+    "blob_key",
     "media_summary",
     "sniff_media_type",
     "task_content",
@@ -43,6 +44,11 @@ _SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"fLaC", "audio/flac"),
     (b"OggS", "audio/ogg"),
 )
+
+
+def blob_key(data: bytes) -> str:
+    """``sha256:<hex>`` of ``data``: the key a part's bytes are kept under in a store."""
+    return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
 def sniff_media_type(data: bytes) -> str | None:
@@ -157,7 +163,7 @@ class _Media(_Part):
             if self.blob is not None:
                 return self.blob
             raise ValueError(f"this {type(self).__name__} holds a URL, not bytes")
-        return "sha256:" + hashlib.sha256(self.data).hexdigest()
+        return blob_key(self.data)
 
 
 class Image(_Media):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import hashlib
 import json
 import time
 from collections.abc import Awaitable, Callable
@@ -133,9 +132,10 @@ def _without_bytes(value: Any) -> Any:
     if not isinstance(value, dict):
         return value
     if value.get("type") in ("image", "document", "audio") and isinstance(value.get("data"), str):
+        from .._parts import blob_key
+
         data = base64.b64decode(value["data"])
-        key = "sha256:" + hashlib.sha256(data).hexdigest()
-        return {**value, "data": None, "blob": key, "bytes": len(data)}
+        return {**value, "data": None, "blob": blob_key(data), "bytes": len(data)}
     return {key: _without_bytes(item) for key, item in value.items()}
 
 

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._parts import blob_key
 from ._errors import BlobTooLarge
 
 __all__ = ["MEDIA_TYPES", "Blob", "BlobSink", "holds_blobs", "put_back", "put_back_value"]
@@ -88,7 +88,7 @@ class BlobSink:
         raw = self._decode(data, what)
         if raw is None:
             return False  # not base64: not bytes of ours, kept as they are
-        key = "sha256:" + hashlib.sha256(raw).hexdigest()
+        key = blob_key(raw)
         self.blobs.setdefault(key, Blob(key, _text(part.get("media_type")), raw))
         self.refs.add(key)
         part["data"] = None
