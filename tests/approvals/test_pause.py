@@ -207,3 +207,19 @@ async def test_a_thread_run_pauses_and_its_thread_gets_the_whole_turn(
         history = await conn.load_messages("inbox")
     roles = [m.role for m in history.messages]
     assert roles == ["user", "assistant", "tool", "tool", "assistant"]  # each once
+
+
+def test_pending_approvals_reads_a_paused_run_from_its_store(bank: ModuleType, db: str) -> None:
+    result = plait.run(
+        "pay eve:500", model=bank.model(), tools=bank.TOOLS, approve="pause", store=db,
+        run_id="r9",
+    )  # fmt: skip
+    assert plait.pending_approvals("r9", store=db) == list(result.pending)
+    done = plait.resume(
+        "r9", store=db, model=bank.model(), tools=bank.TOOLS,
+        approvals={"t0": plait.deny("no")},
+    )  # fmt: skip
+    assert done.status == "success"
+    assert plait.pending_approvals("r9", store=db) == []  # decided: nothing waits
+    with pytest.raises(plait.StoreError, match="no run 'nope'"):
+        plait.pending_approvals("nope", store=db)
